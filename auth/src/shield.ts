@@ -1,0 +1,105 @@
+import type { DocumentNode, GraphQLResolveInfo, GraphQLSchema } from 'graphql';
+import { shield, rule, allow, deny, and, or } from 'graphql-shield';
+
+type ShieldRule = Parameters<typeof and>[0];
+import { applyMiddleware } from 'graphql-middleware';
+import { readAccessAnnotations, requirementsFor, type Requirement } from './access-annotations.ts';
+import { ALL_SCOPES } from './roles.ts';
+import { forbidden, unauthenticated } from './errors.ts';
+import type { Caller } from './caller.ts';
+
+export interface AccessContext {
+  caller: Caller;
+}
+
+/** An ownership or other data-dependent rule, decided by the subgraph that owns the data. */
+export type Policy = (
+  ctx: AccessContext,
+  parent: unknown,
+  args: Record<string, unknown>,
+  info: GraphQLResolveInfo,
+) => boolean | Promise<boolean>;
+
+export type PolicyTable = Readonly<Record<string, Policy>>;
+
+
+const deniedFor = (caller: Caller) => (caller.userId ? forbidden() : unauthenticated());
+
+/**
+ * Builds graphql-shield rules from the SDL's access annotations. A field with no annotation on it or
+ * its type falls to `deny`, so forgetting an annotation closes the field instead of opening it.
+ */
+export function buildShieldRules(typeDefs: DocumentNode, policies: PolicyTable) {
+  const map = readAccessAnnotations(typeDefs);
+  const cache = new Map<string, ShieldRule>();
+  const atom = (name: string, make: () => ShieldRule) => {
+    let r = cache.get(name);
+    if (!r) cache.set(name, (r = make()));
+    return r;
+  };
+
+  const authenticated = atom('authenticated', () =>
+    rule('authenticated', { cache: 'contextual' })((_p, _a, ctx: AccessContext) => (ctx.caller.userId ? true : unauthenticated())),
+  );
+  const scope = (s: string) =>
+    atom(`scope:${s}`, () =>
+      rule(`scope:${s}`, { cache: 'contextual' })((_p, _a, ctx: AccessContext) =>
+        ctx.caller.scopes.includes(s) ? true : deniedFor(ctx.caller),
+      ),
+    );
+  const policy = (name: string) => {
+    const fn = policies[name];
+    if (!fn) {
+      // A scope name inside @policy means "holds that scope", so ownership OR a scope reads naturally in SDL.
+      if (ALL_SCOPES.includes(name)) return scope(name);
+      throw new Error(`@policy names "${name}", which is neither a policy of this subgraph nor a scope`);
+    }
+    return atom(`policy:${name}`, () =>
+      rule(`policy:${name}`, { cache: 'no_cache' })(async (parent, args, ctx: AccessContext, info) =>
+        (await fn(ctx, parent, args, info)) ? true : deniedFor(ctx.caller),
+      ),
+    );
+  };
+  const anyOfAll = (groups: string[][], one: (n: string) => ShieldRule): ShieldRule => {
+    const alts = groups.map((g) => (g.length === 1 ? one(g[0]!) : and(...g.map(one))));
+    return (alts.length === 1 ? alts[0]! : or(...alts)) ;
+  };
+  const ruleFor = (r: Requirement): ShieldRule => {
+    switch (r.kind) {
+      case 'public':
+        return allow ;
+      case 'authenticated':
+        return authenticated;
+      case 'scopes':
+        return anyOfAll(r.anyOf, scope);
+      case 'policy':
+        return anyOfAll(r.anyOf, policy);
+    }
+  };
+
+  const tree: Record<string, Record<string, ShieldRule>> = {};
+  for (const key of map.allFields) {
+    const [typeName, fieldName] = key.split('.') as [string, string];
+    const reqs = requirementsFor(map, typeName, fieldName);
+    const nonPublic = reqs.filter((r) => r.kind !== 'public');
+    let fieldRule: ShieldRule;
+    if (reqs.length === 0) fieldRule = deny ;
+    else if (nonPublic.length === 0) fieldRule = allow ;
+    else fieldRule = (nonPublic.length === 1 ? ruleFor(nonPublic[0]!) : and(...nonPublic.map(ruleFor))) ;
+    (tree[typeName] ??= {})[fieldName] = fieldRule;
+  }
+  // Fields the federation runtime adds. The signed context already proved the router is asking, and
+  // each entity's own type rules still guard every field _entities returns.
+  Object.assign((tree.Query ??= {}), { _service: allow, _entities: allow });
+  return { ...tree, _Service: { sdl: allow } };
+}
+
+export function applyAccessRules(schema: GraphQLSchema, typeDefs: DocumentNode, policies: PolicyTable): GraphQLSchema {
+  const permissions = shield(buildShieldRules(typeDefs, policies) as never, {
+    fallbackRule: deny,
+    fallbackError: (_thrown, _parent, _args, ctx) => deniedFor((ctx as unknown as AccessContext).caller),
+    allowExternalErrors: true,
+    debug: false,
+  });
+  return applyMiddleware(schema, permissions);
+}

@@ -1,0 +1,46 @@
+// Reading configuration from the environment, failing early with a sentence that names the variable.
+export const isProduction = () => process.env.NODE_ENV === 'production';
+
+export function envString(name: string, fallback?: string): string {
+  const v = process.env[name];
+  if (v !== undefined && v !== '') return v;
+  if (fallback !== undefined) return fallback;
+  throw new ConfigError(`${name} is required`);
+}
+
+export function envOptional(name: string): string | undefined {
+  const v = process.env[name];
+  return v === undefined || v === '' ? undefined : v;
+}
+
+export function envInt(name: string, fallback: number): number {
+  const v = envOptional(name);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new ConfigError(`${name} must be an integer, got "${v}"`);
+  return n;
+}
+
+export function envBool(name: string, fallback: boolean): boolean {
+  const v = envOptional(name)?.toLowerCase();
+  if (v === undefined) return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${v}"`);
+}
+
+export class ConfigError extends Error {}
+
+/** Subgraph URL in the supergraph → the env var that overrides it, e.g. USER_URL. */
+export const subgraphUrlVar = (name: string) => `${name.toUpperCase()}_URL`;
+
+export const DEFAULT_PORTS = { router: 4000, user: 4001, product: 4002, order: 4003, security: 4004 } as const;
+export type ServiceName = keyof typeof DEFAULT_PORTS;
+export type SubgraphName = Exclude<ServiceName, 'router'>;
+export const SUBGRAPH_NAMES: SubgraphName[] = ['user', 'product', 'order', 'security'];
+
+export const subgraphUrl = (name: SubgraphName) =>
+  envString(subgraphUrlVar(name), `http://127.0.0.1:${DEFAULT_PORTS[name]}/graphql`);
+
+/** Where embedded data lives; relative to the working directory unless absolute. */
+export const dataDir = () => envString('PALISADE_DATA_DIR', '.data');

@@ -1,0 +1,86 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { sql, type SQL } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import postgres from 'postgres';
+import { PGlite } from '@electric-sql/pglite';
+
+export type Db = PgDatabase<PgQueryResultHKT>;
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+export type DbOrTx = Db | Tx;
+
+export interface Database {
+  readonly kind: 'postgres' | 'pglite';
+  readonly db: Db;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** A postgres:// URL; without one the subgraph runs on an embedded PGlite. */
+  url?: string | undefined;
+  /** PGlite data directory; `memory://` or undefined keeps it in memory. */
+  pgliteDir?: string | undefined;
+  /** The Postgres schema this subgraph owns; migrations bookkeeping lives there too. */
+  schema: string;
+  migrationsFolder: string;
+  applicationName: string;
+  poolSize?: number;
+}
+
+export async function openDatabase(o: DatabaseOptions): Promise<Database> {
+  const migrateConfig = { migrationsFolder: o.migrationsFolder, migrationsSchema: o.schema, migrationsTable: '__migrations' };
+  if (o.url) {
+    const client = postgres(o.url, {
+      max: o.poolSize ?? 10,
+      onnotice: () => {},
+      connection: { application_name: o.applicationName },
+      connect_timeout: 10,
+    });
+    const db = drizzlePostgres(client) as unknown as Db;
+    // Replicas starting together must not both migrate: one waits for the other's advisory lock,
+    // held on a single dedicated connection so lock and unlock meet.
+    const lockClient = postgres(o.url, { max: 1, onnotice: () => {} });
+    try {
+      await lockClient`select pg_advisory_lock(hashtext(${'palisade-migrate:' + o.schema}))`;
+      await lockClient`create schema if not exists ${lockClient(o.schema)}`;
+      await migratePostgres(drizzlePostgres(lockClient), migrateConfig);
+    } finally {
+      await lockClient`select pg_advisory_unlock(hashtext(${'palisade-migrate:' + o.schema}))`.catch(() => {});
+      await lockClient.end();
+    }
+    return {
+      kind: 'postgres',
+      db,
+      ping: () => pingDb(db),
+      close: () => client.end({ timeout: 5 }),
+    };
+  }
+  if (o.pgliteDir && !o.pgliteDir.startsWith('memory://')) mkdirSync(o.pgliteDir, { recursive: true });
+  const client = await PGlite.create(o.pgliteDir ?? 'memory://');
+  const db = drizzlePglite(client) as unknown as Db;
+  await client.exec(`create schema if not exists "${o.schema}"`);
+  await migratePglite(drizzlePglite(client), migrateConfig);
+  return { kind: 'pglite', db, ping: () => pingDb(db), close: () => client.close() };
+}
+
+async function pingDb(db: Db): Promise<boolean> {
+  try {
+    await db.execute(sql`select 1`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const pgliteDirFor = (dataDir: string, service: string) => join(dataDir, 'pglite', service);
+
+/** Raw SQL rows on either driver (postgres-js answers an array, PGlite an object with rows). */
+export async function queryRows<T>(db: DbOrTx, query: SQL): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown;
+  return (Array.isArray(result) ? result : ((result as { rows?: T[] }).rows ?? [])) as T[];
+}

@@ -1,0 +1,68 @@
+import type { GraphQLFormattedError } from 'graphql';
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import { ErrorCode, ERROR_CODES } from '@palisade/auth';
+import type { Logger } from './logger.ts';
+
+// Apollo's own codes for a request it could not run: all the caller's doing.
+const REQUEST_ERROR_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'OPERATION_RESOLUTION_FAILURE', 'BAD_USER_INPUT']);
+const SAFE_EXTENSIONS = ['retryAfterSeconds', 'field', 'requestId', 'cost', 'limit'];
+const SUGGESTION = / ?Did you mean [^?]*\?/g;
+
+export interface MaskOptions {
+  /** Strip "Did you mean …" hints, which map the schema for an attacker. */
+  hideSuggestions: boolean;
+}
+
+/**
+ * Everything leaving the process passes here: a contract code and a safe message survive, anything
+ * else becomes INTERNAL_SERVER_ERROR. Stack traces and extensions we did not put there never leave.
+ */
+export function maskError(formatted: GraphQLFormattedError, o: MaskOptions): GraphQLFormattedError {
+  const code = String(formatted.extensions?.code ?? '');
+  let outCode: string;
+  let message = formatted.message;
+  if (ERROR_CODES.includes(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) outCode = code;
+  else if (REQUEST_ERROR_CODES.has(code)) outCode = ErrorCode.BAD_USER_INPUT;
+  else if (code === 'PERSISTED_QUERY_NOT_FOUND') outCode = code;
+  else {
+    outCode = ErrorCode.INTERNAL_SERVER_ERROR;
+    message = 'Internal server error';
+  }
+  if (o.hideSuggestions) message = message.replace(SUGGESTION, '');
+  const extensions: Record<string, unknown> = { code: outCode };
+  for (const k of SAFE_EXTENSIONS) if (formatted.extensions?.[k] !== undefined) extensions[k] = formatted.extensions[k];
+  return {
+    message,
+    ...(formatted.locations ? { locations: formatted.locations } : {}),
+    ...(formatted.path ? { path: formatted.path } : {}),
+    extensions,
+  };
+}
+
+export interface RequestScoped extends BaseContext {
+  requestId: string;
+}
+
+/** Logs what was masked with its request id, and gives the caller that id to quote. */
+export function errorReportingPlugin<T extends RequestScoped>(log: Logger): ApolloServerPlugin<T> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, contextValue }) {
+          for (const err of errors) {
+            const code = String(err.extensions?.code ?? '');
+            if (!ERROR_CODES.includes(code) || code === ErrorCode.INTERNAL_SERVER_ERROR)
+              log.error({ err: err.originalError ?? err, requestId: contextValue?.requestId, path: err.path }, 'operation error');
+          }
+        },
+        async willSendResponse({ response, contextValue }) {
+          if (response.body.kind !== 'single') return;
+          for (const e of response.body.singleResult.errors ?? []) {
+            if (e.extensions?.code === ErrorCode.INTERNAL_SERVER_ERROR && contextValue?.requestId)
+              (e.extensions as Record<string, unknown>).requestId = contextValue.requestId;
+          }
+        },
+      };
+    },
+  };
+}

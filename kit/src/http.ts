@@ -1,0 +1,106 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from './logger.ts';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface HttpContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  requestId: string;
+  ip: string;
+}
+
+export type Handler = (h: HttpContext) => Promise<void> | void;
+/** Routes keyed "METHOD /path"; a path matches exactly. */
+export type Routes = Record<string, Handler>;
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
+
+export function createHttpServer(routes: Routes, log: Logger): Server {
+  const server = createServer(async (req, res) => {
+    const incoming = req.headers['x-request-id'];
+    const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    res.setHeader('x-request-id', requestId);
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const h: HttpContext = { req, res, url, requestId, ip: req.socket.remoteAddress ?? 'unknown' };
+    const handler = routes[`${req.method} ${url.pathname}`];
+    try {
+      if (!handler) {
+        const allowed = Object.keys(routes).some((k) => k.endsWith(` ${url.pathname}`));
+        throw allowed ? new HttpError(405, 'BAD_USER_INPUT', 'Method not allowed') : new HttpError(404, 'NOT_FOUND', 'Not found');
+      }
+      await handler(h);
+    } catch (err) {
+      if (!(err instanceof HttpError)) log.error({ err, requestId }, 'unhandled request error');
+      const e = err instanceof HttpError ? err : new HttpError(500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
+      if (!res.headersSent) sendJson(res, e.status, { errors: [{ message: e.message, extensions: { code: e.code, requestId } }] });
+      else res.destroy();
+    }
+  });
+  server.keepAliveTimeout = 65_000; // longer than common proxy idle timeouts, so they close first
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 30_000;
+  return server;
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) throw new HttpError(413, 'BAD_USER_INPUT', 'Request body too large');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new HttpError(413, 'BAD_USER_INPUT', 'Request body too large');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+export function parseJsonBody(raw: Buffer): unknown {
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'BAD_USER_INPUT', 'Body is not valid JSON');
+  }
+}
+
+export function isJson(req: IncomingMessage) {
+  return (req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json');
+}
+
+export function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const addr = server.address();
+      resolve(typeof addr === 'object' && addr ? addr.port : port);
+    });
+  });
+}
+
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+    setTimeout(() => server.closeAllConnections(), 5_000).unref();
+  });
+}

@@ -1,0 +1,111 @@
+import { Redis } from 'ioredis';
+
+/**
+ * The small key-value surface Palisade needs from Redis (revocations, replay guards, counters).
+ * In-process when no REDIS_URL is set, so `npm start` needs nothing installed.
+ */
+export interface Store {
+  readonly kind: 'redis' | 'memory';
+  /** Sets the key only if absent; true when this call set it. */
+  setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  get(key: string): Promise<string | null>;
+  del(key: string): Promise<void>;
+  /** Increments and returns the counter; the TTL is set when the key is created. */
+  incr(key: string, ttlSeconds: number): Promise<number>;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+  /** The Redis client, for libraries that need one (rate limiters); null in memory. */
+  readonly redis: Redis | null;
+}
+
+export class MemoryStore implements Store {
+  readonly kind = 'memory' as const;
+  readonly redis = null;
+  private readonly entries = new Map<string, { value: string; expiresAt: number }>();
+  private sweeps = 0;
+
+  private live(key: string) {
+    const e = this.entries.get(key);
+    if (e && e.expiresAt <= Date.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return e;
+  }
+  private sweep() {
+    if (++this.sweeps % 1000) return;
+    const now = Date.now();
+    for (const [k, e] of this.entries) if (e.expiresAt <= now) this.entries.delete(k);
+  }
+  async setIfAbsent(key: string, value: string, ttl: number) {
+    this.sweep();
+    if (this.live(key)) return false;
+    this.entries.set(key, { value, expiresAt: Date.now() + ttl * 1000 });
+    return true;
+  }
+  async set(key: string, value: string, ttl: number) {
+    this.sweep();
+    this.entries.set(key, { value, expiresAt: Date.now() + ttl * 1000 });
+  }
+  async get(key: string) {
+    return this.live(key)?.value ?? null;
+  }
+  async del(key: string) {
+    this.entries.delete(key);
+  }
+  async incr(key: string, ttl: number) {
+    const e = this.live(key);
+    const next = (e ? Number(e.value) : 0) + 1;
+    this.entries.set(key, { value: String(next), expiresAt: e?.expiresAt ?? Date.now() + ttl * 1000 });
+    return next;
+  }
+  async ping() {
+    return true;
+  }
+  async close() {}
+}
+
+export class RedisStore implements Store {
+  readonly kind = 'redis' as const;
+  constructor(
+    readonly redis: Redis,
+    private readonly prefix = 'palisade:',
+  ) {}
+
+  static connect(url: string, prefix?: string) {
+    const redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+    redis.on('error', () => {}); // surfaced through ping() and failed commands, not as a crash
+    return new RedisStore(redis, prefix);
+  }
+  async setIfAbsent(key: string, value: string, ttl: number) {
+    return (await this.redis.set(this.prefix + key, value, 'EX', ttl, 'NX')) === 'OK';
+  }
+  async set(key: string, value: string, ttl: number) {
+    await this.redis.set(this.prefix + key, value, 'EX', ttl);
+  }
+  async get(key: string) {
+    return this.redis.get(this.prefix + key);
+  }
+  async del(key: string) {
+    await this.redis.del(this.prefix + key);
+  }
+  async incr(key: string, ttl: number) {
+    const [[, n]] = (await this.redis.multi().incr(this.prefix + key).expire(this.prefix + key, ttl, 'NX').exec()) as [[null, number]];
+    return n;
+  }
+  async ping() {
+    try {
+      return (await this.redis.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+  async close() {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
+
+export function openStore(url: string | undefined, prefix?: string): Store {
+  return url ? RedisStore.connect(url, prefix) : new MemoryStore();
+}

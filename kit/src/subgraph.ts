@@ -1,0 +1,124 @@
+import type { DocumentNode } from 'graphql';
+import type { Server } from 'node:http';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import { applyAccessRules, bodyHash, operationHash, type Caller, type PolicyTable, type SignedContextClaims } from '@palisade/auth';
+import { executeApollo } from './apollo-http.ts';
+import { closeServer, createHttpServer, HttpError, isJson, listen, parseJsonBody, readBody, sendJson, type HttpContext, type Routes } from './http.ts';
+import { errorReportingPlugin, maskError } from './errors.ts';
+import { isProduction, type SubgraphName } from './config.ts';
+import { admitSignedRequest } from './signed-request.ts';
+import { createMetrics } from './metrics.ts';
+import type { Database } from './db.ts';
+import type { Store } from './store.ts';
+import type { InternalKeys } from './keyring.ts';
+import type { Logger } from './logger.ts';
+
+export interface SubgraphContext {
+  caller: Caller;
+  requestId: string;
+  log: Logger;
+}
+
+export interface SubgraphRuntime {
+  database: Database;
+  store: Store;
+  keys: InternalKeys;
+  log: Logger;
+}
+
+export interface SubgraphDefinition<TCtx extends SubgraphContext> {
+  name: SubgraphName;
+  typeDefs: DocumentNode;
+  resolvers: GraphQLResolverMap<TCtx>;
+  policies: PolicyTable;
+  createContext?: (base: SubgraphContext) => TCtx;
+  /** Service-to-service endpoints, each admitted only with a signed request from `from`. */
+  internal?: Record<string, { from: readonly string[]; handle: (payload: unknown, claims: SignedContextClaims) => Promise<unknown> }>;
+  /** Plain public routes (e.g. a JWKS). */
+  routes?: Routes;
+}
+
+export interface RunningSubgraph {
+  name: SubgraphName;
+  port: number;
+  url: string;
+  server: Server;
+  stop(): Promise<void>;
+}
+
+export async function startSubgraph<TCtx extends SubgraphContext>(
+  def: SubgraphDefinition<TCtx>,
+  rt: SubgraphRuntime,
+  listenOn: { port: number; host: string },
+): Promise<RunningSubgraph> {
+  const schema = applyAccessRules(buildSubgraphSchema({ typeDefs: def.typeDefs, resolvers: def.resolvers as never }), def.typeDefs, def.policies);
+  const apollo = new ApolloServer<TCtx>({
+    schema,
+    introspection: !isProduction(),
+    includeStacktraceInErrorResponses: false,
+    formatError: (formatted) => maskError(formatted, { hideSuggestions: isProduction() }),
+    plugins: [ApolloServerPluginLandingPageDisabled(), errorReportingPlugin<TCtx>(rt.log)],
+  });
+  await apollo.start();
+  const metrics = createMetrics(def.name);
+  const routerGuard = { audience: def.name, trusted: pick(rt.keys.trusted, ['router']), store: rt.store, log: rt.log };
+
+  const readJson = async (h: HttpContext) => {
+    if (!isJson(h.req)) throw new HttpError(415, 'BAD_USER_INPUT', 'Content-Type must be application/json');
+    const raw = await readBody(h.req);
+    return { raw, body: parseJsonBody(raw) };
+  };
+
+  const routes: Routes = {
+    'GET /health': ({ res }) => sendJson(res, 200, { status: 'ok', service: def.name }),
+    'GET /health/ready': async ({ res }) => {
+      const [db, store] = await Promise.all([rt.database.ping(), rt.store.ping()]);
+      sendJson(res, db && store ? 200 : 503, { status: db && store ? 'ready' : 'unavailable', database: db, store });
+    },
+    'GET /metrics': metrics.route,
+    'POST /graphql': async (h) => {
+      const { body } = await readJson(h);
+      if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'BAD_USER_INPUT', 'Expected one GraphQL operation');
+      const claims = await admitSignedRequest(routerGuard, h, operationHash(body as Record<string, never>));
+      if (!claims.caller) throw new HttpError(401, 'UNAUTHENTICATED', 'Request carries no caller');
+      const base: SubgraphContext = { caller: claims.caller, requestId: claims.caller.requestId, log: rt.log.child({ requestId: claims.caller.requestId }) };
+      const ctx = def.createContext ? def.createContext(base) : (base as TCtx);
+      await executeApollo(apollo, h, body, async () => ctx);
+    },
+    ...def.routes,
+  };
+  for (const [path, ep] of Object.entries(def.internal ?? {})) {
+    const guard = { audience: def.name, trusted: pick(rt.keys.trusted, ep.from), store: rt.store, log: rt.log };
+    routes[`POST ${path}`] = async (h) => {
+      const { raw, body } = await readJson(h);
+      const claims = await admitSignedRequest(guard, h, bodyHash(raw));
+      sendJson(h.res, 200, (await ep.handle(body, claims)) ?? { ok: true });
+    };
+  }
+
+  const server = createHttpServer(routes, rt.log);
+  const port = await listen(server, listenOn.port, listenOn.host);
+  rt.log.info({ port }, `${def.name} subgraph listening`);
+  return {
+    name: def.name,
+    port,
+    url: `http://${listenOn.host}:${port}/graphql`,
+    server,
+    async stop() {
+      await closeServer(server);
+      await apollo.stop();
+    },
+  };
+}
+
+function pick<V>(map: ReadonlyMap<string, V>, names: readonly string[]): Map<string, V> {
+  const out = new Map<string, V>();
+  for (const n of names) {
+    const v = map.get(n);
+    if (v) out.set(n, v);
+  }
+  return out;
+}
