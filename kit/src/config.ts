@@ -44,3 +44,7 @@ export const subgraphUrl = (name: SubgraphName) =>
 
 /** Where embedded data lives; relative to the working directory unless absolute. */
 export const dataDir = () => envString('PALISADE_DATA_DIR', '.data');
+
+/** Access tokens: who issues them and for whom; the router and the user subgraph must agree. */
+export const tokenIssuer = () => envString('TOKEN_ISSUER', 'palisade');
+export const tokenAudience = () => envString('TOKEN_AUDIENCE', 'palisade-api');

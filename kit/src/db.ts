@@ -25,7 +25,10 @@ export interface DatabaseOptions {
   url?: string | undefined;
   /** PGlite data directory; `memory://` or undefined keeps it in memory. */
   pgliteDir?: string | undefined;
-  /** The Postgres schema this subgraph owns; migrations bookkeeping lives there too. */
+  /**
+   * The Postgres schema this subgraph owns; migrations bookkeeping lives there too. The migrator
+   * creates it first, so each init migration says CREATE SCHEMA IF NOT EXISTS.
+   */
   schema: string;
   migrationsFolder: string;
   applicationName: string;
@@ -47,7 +50,6 @@ export async function openDatabase(o: DatabaseOptions): Promise<Database> {
     const lockClient = postgres(o.url, { max: 1, onnotice: () => {} });
     try {
       await lockClient`select pg_advisory_lock(hashtext(${'palisade-migrate:' + o.schema}))`;
-      await lockClient`create schema if not exists ${lockClient(o.schema)}`;
       await migratePostgres(drizzlePostgres(lockClient), migrateConfig);
     } finally {
       await lockClient`select pg_advisory_unlock(hashtext(${'palisade-migrate:' + o.schema}))`.catch(() => {});
@@ -63,7 +65,6 @@ export async function openDatabase(o: DatabaseOptions): Promise<Database> {
   if (o.pgliteDir && !o.pgliteDir.startsWith('memory://')) mkdirSync(o.pgliteDir, { recursive: true });
   const client = await PGlite.create(o.pgliteDir ?? 'memory://');
   const db = drizzlePglite(client) as unknown as Db;
-  await client.exec(`create schema if not exists "${o.schema}"`);
   await migratePglite(drizzlePglite(client), migrateConfig);
   return { kind: 'pglite', db, ping: () => pingDb(db), close: () => client.close() };
 }

@@ -12,3 +12,7 @@ export * from './metrics.ts';
 export * from './subgraph.ts';
 export * from './audit/record.ts';
 export * from './audit/relay.ts';
+export * from './pagination.ts';
+export * from './scalars.ts';
+export * from './bootstrap.ts';
+export * from './main.ts';

@@ -1,7 +1,7 @@
 import type { DocumentNode } from 'graphql';
 import type { Server } from 'node:http';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { applyAccessRules, bodyHash, operationHash, type Caller, type PolicyTable, type SignedContextClaims } from '@palisade/auth';
@@ -27,6 +27,8 @@ export interface SubgraphRuntime {
   store: Store;
   keys: InternalKeys;
   log: Logger;
+  /** Base URL (no /graphql) of another subgraph, for signed service calls. */
+  peerBase(name: SubgraphName): string;
 }
 
 export interface SubgraphDefinition<TCtx extends SubgraphContext> {
@@ -60,7 +62,7 @@ export async function startSubgraph<TCtx extends SubgraphContext>(
     introspection: !isProduction(),
     includeStacktraceInErrorResponses: false,
     formatError: (formatted) => maskError(formatted, { hideSuggestions: isProduction() }),
-    plugins: [ApolloServerPluginLandingPageDisabled(), errorReportingPlugin<TCtx>(rt.log)],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), errorReportingPlugin<TCtx>(rt.log)],
   });
   await apollo.start();
   const metrics = createMetrics(def.name);

@@ -1,0 +1,80 @@
+import { DEFAULT_PORTS, dataDir, envInt, envOptional, envString, subgraphUrl, type ServiceName, type SubgraphName } from './config.ts';
+import { openDatabase, pgliteDirFor, type Database } from './db.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { openStore, type Store } from './store.ts';
+import { loadInternalKeys } from './keyring.ts';
+import { startSubgraph, type RunningSubgraph, type SubgraphContext, type SubgraphDefinition, type SubgraphRuntime } from './subgraph.ts';
+import { startAuditRelay } from './audit/relay.ts';
+import type { AuditOutboxTable } from './audit/record.ts';
+
+export interface SubgraphOptions {
+  port?: number;
+  host?: string;
+  /** Postgres URL; absent → embedded PGlite under pgliteDir (memory when that is absent too). */
+  databaseUrl?: string | null;
+  pgliteDir?: string | null;
+  /** Shared with the router when everything runs in one process. */
+  store?: Store;
+  log?: Logger;
+  /** GraphQL URLs of the other subgraphs, where they differ from SUBGRAPH_URL env / defaults. */
+  peers?: Partial<Record<SubgraphName, string>>;
+}
+
+/** Options for a subgraph running as its own process, from its environment. */
+export function subgraphOptionsFromEnv(name: SubgraphName): SubgraphOptions {
+  const upper = name.toUpperCase();
+  const databaseUrl = envOptional(`${upper}_DATABASE_URL`) ?? envOptional('DATABASE_URL') ?? null;
+  return {
+    port: envInt(`${upper}_PORT`, envInt('PORT', DEFAULT_PORTS[name])),
+    host: envString('HOST', '127.0.0.1'),
+    databaseUrl,
+    pgliteDir: databaseUrl ? null : pgliteDirFor(dataDir(), name),
+    store: openStore(envOptional('REDIS_URL')),
+  };
+}
+
+export interface SubgraphSpec<TCtx extends SubgraphContext> {
+  name: SubgraphName;
+  migrationsFolder: string;
+  /** Services besides the router whose signed calls this subgraph accepts. */
+  trusts?: ServiceName[];
+  /** The outbox to relay to the security subgraph (every subgraph but security itself). */
+  outbox?: AuditOutboxTable;
+  build(rt: SubgraphRuntime): Promise<SubgraphDefinition<TCtx>> | SubgraphDefinition<TCtx>;
+}
+
+export interface StartedSubgraph extends RunningSubgraph {
+  database: Database;
+}
+
+/** Everything a subgraph needs before and after its schema: database, keys, store, relay, HTTP. */
+export async function runSubgraph<TCtx extends SubgraphContext>(spec: SubgraphSpec<TCtx>, o: SubgraphOptions): Promise<StartedSubgraph> {
+  const log = o.log ?? createLogger(spec.name);
+  const ownsStore = !o.store;
+  const store = o.store ?? openStore(undefined);
+  const database = await openDatabase({
+    url: o.databaseUrl ?? undefined,
+    pgliteDir: o.pgliteDir ?? undefined,
+    schema: spec.name === 'user' ? 'users' : spec.name === 'product' ? 'products' : spec.name === 'order' ? 'orders' : 'security',
+    migrationsFolder: spec.migrationsFolder,
+    applicationName: `palisade-${spec.name}`,
+  });
+  const keys = await loadInternalKeys(spec.name, ['router', ...(spec.trusts ?? [])]);
+  const peerBase = (name: SubgraphName) => (o.peers?.[name] ?? subgraphUrl(name)).replace(/\/graphql$/, '');
+  const rt: SubgraphRuntime = { database, store, keys, log, peerBase };
+  const def = await spec.build(rt);
+  const running = await startSubgraph(def, rt, { port: o.port ?? DEFAULT_PORTS[spec.name], host: o.host ?? '127.0.0.1' });
+  const relay = spec.outbox
+    ? startAuditRelay({ service: spec.name, db: database.db, table: spec.outbox, signer: keys.signer, securityUrl: peerBase('security'), log })
+    : null;
+  return {
+    ...running,
+    database,
+    async stop() {
+      await relay?.stop();
+      await running.stop();
+      await database.close();
+      if (ownsStore) await store.close();
+    },
+  };
+}

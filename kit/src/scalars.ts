@@ -1,0 +1,44 @@
+import { GraphQLScalarType, Kind, type ValueNode } from 'graphql';
+import { badInput } from '@palisade/auth';
+
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$/;
+
+function parseDate(value: unknown): Date {
+  if (typeof value !== 'string' || !ISO.test(value)) throw badInput('DateTime must be an ISO 8601 timestamp with a time zone');
+  const d = new Date(value);
+  if (Number.isNaN(d.getTime())) throw badInput('DateTime is not a real date');
+  return d;
+}
+
+export const DateTimeScalar = new GraphQLScalarType({
+  name: 'DateTime',
+  description: 'An ISO 8601 timestamp in UTC, e.g. 2026-01-31T12:00:00.000Z',
+  serialize: (v) => (v instanceof Date ? v.toISOString() : new Date(v as string).toISOString()),
+  parseValue: parseDate,
+  parseLiteral: (ast) => parseDate(ast.kind === Kind.STRING ? ast.value : null),
+});
+
+function literal(ast: ValueNode): unknown {
+  switch (ast.kind) {
+    case Kind.STRING:
+    case Kind.BOOLEAN:
+      return ast.value;
+    case Kind.INT:
+    case Kind.FLOAT:
+      return Number(ast.value);
+    case Kind.LIST:
+      return ast.values.map(literal);
+    case Kind.OBJECT:
+      return Object.fromEntries(ast.fields.map((f) => [f.name.value, literal(f.value)]));
+    default:
+      return null;
+  }
+}
+
+export const JSONScalar = new GraphQLScalarType({
+  name: 'JSON',
+  description: 'Any JSON value',
+  serialize: (v) => v,
+  parseValue: (v) => v,
+  parseLiteral: literal,
+});
