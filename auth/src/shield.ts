@@ -88,14 +88,25 @@ export function buildShieldRules(typeDefs: DocumentNode, policies: PolicyTable) 
     else fieldRule = (nonPublic.length === 1 ? ruleFor(nonPublic[0]!) : and(...nonPublic.map(ruleFor))) ;
     (tree[typeName] ??= {})[fieldName] = fieldRule;
   }
-  // Fields the federation runtime adds. The signed context already proved the router is asking, and
-  // each entity's own type rules still guard every field _entities returns.
-  Object.assign((tree.Query ??= {}), { _service: allow, _entities: allow });
-  return { ...tree, _Service: { sdl: allow } };
+  return tree;
+}
+
+/**
+ * Fields the federation runtime adds. The signed context already proved the router is asking, and
+ * each entity's own type rules still guard every field `_entities` returns.
+ */
+function federationRules(schema: GraphQLSchema): Record<string, Record<string, ShieldRule>> {
+  const query = schema.getQueryType()?.getFields() ?? {};
+  const rules: Record<string, Record<string, ShieldRule>> = {};
+  for (const f of ['_service', '_entities']) if (query[f]) (rules.Query ??= {})[f] = allow;
+  if (schema.getType('_Service')) rules._Service = { sdl: allow };
+  return rules;
 }
 
 export function applyAccessRules(schema: GraphQLSchema, typeDefs: DocumentNode, policies: PolicyTable): GraphQLSchema {
-  const permissions = shield(buildShieldRules(typeDefs, policies) as never, {
+  const tree = buildShieldRules(typeDefs, policies);
+  for (const [type, fields] of Object.entries(federationRules(schema))) tree[type] = { ...tree[type], ...fields };
+  const permissions = shield(tree as never, {
     fallbackRule: deny,
     fallbackError: (_thrown, _parent, _args, ctx) => deniedFor((ctx as unknown as AccessContext).caller),
     allowExternalErrors: true,

@@ -4,7 +4,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
-import { applyAccessRules, bodyHash, operationHash, type Caller, type PolicyTable, type SignedContextClaims } from '@palisade/auth';
+import { applyAccessRules, PublicError, bodyHash, operationHash, type Caller, type PolicyTable, type SignedContextClaims } from '@palisade/auth';
 import { executeApollo } from './apollo-http.ts';
 import { closeServer, createHttpServer, HttpError, isJson, listen, parseJsonBody, readBody, sendJson, type HttpContext, type Routes } from './http.ts';
 import { errorReportingPlugin, maskError } from './errors.ts';
@@ -97,7 +97,12 @@ export async function startSubgraph<TCtx extends SubgraphContext>(
     routes[`POST ${path}`] = async (h) => {
       const { raw, body } = await readJson(h);
       const claims = await admitSignedRequest(guard, h, bodyHash(raw));
-      sendJson(h.res, 200, (await ep.handle(body, claims)) ?? { ok: true });
+      try {
+        sendJson(h.res, 200, (await ep.handle(body, claims)) ?? { ok: true });
+      } catch (err) {
+        if (err instanceof PublicError) throw new HttpError(400, String(err.extensions.code), err.message);
+        throw err;
+      }
     };
   }
 

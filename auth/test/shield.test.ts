@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { graphql, parse } from 'graphql';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import { applyAccessRules, buildShieldRules } from '../src/shield.ts';
+import { scopesForRoles, type Role } from '../src/roles.ts';
+import type { Caller } from '../src/caller.ts';
+
+const sdl = `
+  directive @public on OBJECT | FIELD_DEFINITION
+  directive @authenticated on OBJECT | FIELD_DEFINITION
+  directive @requiresScopes(scopes: [[String!]!]!) on OBJECT | FIELD_DEFINITION
+  directive @policy(policies: [[String!]!]!) on OBJECT | FIELD_DEFINITION
+  type Query {
+    open: String @public
+    signedIn: String @authenticated
+    managers: String @requiresScopes(scopes: [["product:write"]])
+    forgotten: String
+    order(id: ID!): Order @authenticated
+  }
+  type Order @policy(policies: [["order:owner"], ["order:read:any"]]) {
+    id: ID!
+    secret: String
+  }
+`;
+const typeDefs = parse(sdl);
+const orders: Record<string, { id: string; ownerId: string; secret: string }> = { o1: { id: 'o1', ownerId: 'u1', secret: 's1' } };
+const resolvers = {
+  Query: { open: () => 'open', signedIn: () => 'in', managers: () => 'mgr', forgotten: () => 'leak', order: (_: unknown, a: { id: string }) => orders[a.id] },
+};
+const policies = { 'order:owner': (ctx: { caller: Caller }, parent: unknown) => (parent as { ownerId: string }).ownerId === ctx.caller.userId };
+const schema = applyAccessRules(makeExecutableSchema({ typeDefs, resolvers }), typeDefs, policies);
+
+const caller = (userId: string | null, roles: Role[] = []): Caller => ({ userId, sessionId: null, roles, scopes: scopesForRoles(roles), requestId: 'r', ip: null, userAgent: null });
+const run = async (source: string, c: Caller) => {
+  const r = await graphql({ schema, source, contextValue: { caller: c } });
+  return { data: r.data as Record<string, unknown> | null | undefined, codes: (r.errors ?? []).map((e) => e.extensions.code) };
+};
+
+describe('shield rules built from SDL annotations', () => {
+  it('lets anyone read @public fields', async () => {
+    expect(await run('{ open }', caller(null))).toEqual({ data: { open: 'open' }, codes: [] });
+  });
+
+  it('denies an unannotated field to everyone, even an admin', async () => {
+    const r = await run('{ forgotten }', caller('u9', ['ADMIN']));
+    expect(r.data?.forgotten).toBeNull();
+    expect(r.codes).toEqual(['FORBIDDEN']);
+  });
+
+  it('says UNAUTHENTICATED to the anonymous and FORBIDDEN to the signed-in without the scope', async () => {
+    expect((await run('{ signedIn }', caller(null))).codes).toEqual(['UNAUTHENTICATED']);
+    expect((await run('{ managers }', caller(null))).codes).toEqual(['UNAUTHENTICATED']);
+    expect((await run('{ managers }', caller('u1', ['CUSTOMER']))).codes).toEqual(['FORBIDDEN']);
+    expect((await run('{ managers }', caller('u2', ['MANAGER']))).data).toEqual({ managers: 'mgr' });
+  });
+
+  it('applies a type-level ownership policy to every field of the type', async () => {
+    expect((await run('{ order(id: "o1") { id secret } }', caller('u1', ['CUSTOMER']))).data).toEqual({ order: { id: 'o1', secret: 's1' } });
+    const other = await run('{ order(id: "o1") { id secret } }', caller('u2', ['CUSTOMER']));
+    expect(other.data?.order).toBeNull();
+    expect(other.codes).toContain('FORBIDDEN');
+    // a scope name inside @policy is satisfied by holding the scope
+    expect((await run('{ order(id: "o1") { secret } }', caller('u3', ['MANAGER']))).data).toEqual({ order: { secret: 's1' } });
+  });
+
+  it('refuses to build with a policy the subgraph does not define', () => {
+    const bad = parse('type Query { x: String @policy(policies: [["nobody:knows"]]) }');
+    expect(() => buildShieldRules(bad, {})).toThrow(/nobody:knows/);
+  });
+});

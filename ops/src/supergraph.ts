@@ -1,0 +1,74 @@
+import { startRouter, type RunningRouter } from '@palisade/router';
+import { startUserSubgraph } from '@palisade/user';
+import { startProductSubgraph } from '@palisade/product';
+import { startOrderSubgraph } from '@palisade/order';
+import { startSecuritySubgraph } from '@palisade/security';
+import { createLogger, DEFAULT_PORTS, openStore, pgliteDirFor, SUBGRAPH_NAMES, type StartedSubgraph, type Store, type SubgraphName } from '@palisade/kit';
+
+export interface SupergraphOptions {
+  host?: string;
+  /** Port 0 everywhere picks free ports (tests); defaults are the contract's 4000–4004. */
+  ports?: Partial<Record<SubgraphName | 'router', number>>;
+  /** One Postgres URL for all subgraphs (each in its own schema), or null for embedded PGlite. */
+  databaseUrl?: string | null;
+  /** PGlite data directory root; null keeps embedded data in memory. */
+  dataDir?: string | null;
+  redisUrl?: string | null;
+  redisPrefix?: string;
+}
+
+export interface RunningSupergraph {
+  router: RunningRouter;
+  subgraphs: Record<SubgraphName, StartedSubgraph>;
+  store: Store;
+  url: string;
+  stop(): Promise<void>;
+}
+
+const starters = { security: startSecuritySubgraph, user: startUserSubgraph, product: startProductSubgraph, order: startOrderSubgraph };
+
+/**
+ * The whole supergraph in one process: four subgraphs and the router, each on its own port with real
+ * HTTP between them, sharing one store (Redis, or in-process when there is none).
+ */
+export async function startSupergraph(o: SupergraphOptions = {}): Promise<RunningSupergraph> {
+  const host = o.host ?? '127.0.0.1';
+  const store = openStore(o.redisUrl ?? undefined, o.redisPrefix);
+  const started: Partial<Record<SubgraphName, StartedSubgraph>> = {};
+  const urls: Partial<Record<SubgraphName, string>> = {};
+  try {
+    // Ports are fixed before anything starts, so peers (order → product, relays → security) know each other.
+    const portOf = (n: SubgraphName) => o.ports?.[n] ?? DEFAULT_PORTS[n];
+    const needsDiscovery = SUBGRAPH_NAMES.some((n) => portOf(n) === 0);
+    for (const name of ['security', 'user', 'product', 'order'] as const) {
+      const peers = needsDiscovery ? { ...urls } : Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, `http://${host}:${portOf(n)}/graphql`]));
+      started[name] = await starters[name]({
+        host,
+        port: portOf(name),
+        databaseUrl: o.databaseUrl ?? null,
+        pgliteDir: o.databaseUrl ? null : o.dataDir ? pgliteDirFor(o.dataDir, name) : null,
+        store,
+        log: createLogger(name),
+        peers,
+      });
+      urls[name] = started[name]!.url;
+    }
+    const subgraphs = started as Record<SubgraphName, StartedSubgraph>;
+    const router = await startRouter({ host, port: o.ports?.router ?? DEFAULT_PORTS.router, subgraphs: urls as Record<SubgraphName, string>, store });
+    return {
+      router,
+      subgraphs,
+      store,
+      url: router.url,
+      async stop() {
+        await router.stop();
+        for (const name of ['order', 'product', 'user', 'security'] as const) await subgraphs[name].stop();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    for (const s of Object.values(started)) await s.stop().catch(() => {});
+    await store.close();
+    throw err;
+  }
+}

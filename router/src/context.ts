@@ -1,0 +1,6 @@
+import type { Caller } from '@palisade/auth';
+
+export interface RouterContext {
+  caller: Caller;
+  requestId: string;
+}

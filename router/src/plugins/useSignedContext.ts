@@ -1,0 +1,33 @@
+import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { CONTEXT_HEADER, operationHash, signContext, type ContextSigner } from '@palisade/auth';
+import type { RouterContext } from '../context.ts';
+
+/**
+ * Each subgraph fetch carries the caller, signed by the router for that subgraph and bound to the
+ * exact operation it is sent with; subgraphs trust nothing else.
+ */
+export class SignedContextDataSource extends RemoteGraphQLDataSource<RouterContext> {
+  constructor(
+    private readonly subgraph: string,
+    url: string,
+    private readonly signer: ContextSigner,
+  ) {
+    // Node's fetch (undici) keeps connections alive between requests.
+    super({ url, fetcher: fetch as never });
+  }
+
+  override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>) {
+    if (!context?.caller) throw new Error('subgraph fetch without a caller');
+    const digest = operationHash({ query: request.query, operationName: request.operationName, variables: request.variables });
+    request.http?.headers.set(CONTEXT_HEADER, await signContext(this.signer, this.subgraph, digest, context.caller));
+    request.http?.headers.set('x-request-id', context.requestId);
+  }
+}
+
+export function useSignedContext(signer: ContextSigner, urls: Record<string, string>) {
+  return ({ name, url }: { name: string; url?: string }) => {
+    const target = urls[name] ?? url;
+    if (!target) throw new Error(`no URL for subgraph ${name}`);
+    return new SignedContextDataSource(name, target, signer);
+  };
+}

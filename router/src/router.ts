@@ -1,0 +1,117 @@
+import type { Server } from 'node:http';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import {
+  closeServer, createHttpServer, createLogger, createMetrics, errorReportingPlugin, executeApollo, HttpError, isJson, isProduction, listen, loadInternalKeys,
+  maskError, parseJsonBody, readBody, sendJson, SUBGRAPH_NAMES, tokenAudience, tokenIssuer, type Logger, type Routes, type Store, type SubgraphName,
+} from '@palisade/kit';
+import type { RouterContext } from './context.ts';
+import { loadSupergraph } from './supergraph.ts';
+import { useJwtAuth } from './plugins/useJwtAuth.ts';
+import { useSignedContext } from './plugins/useSignedContext.ts';
+import { useSecurityHeaders } from './plugins/useSecurityHeaders.ts';
+
+export interface RouterOptions {
+  port: number;
+  host: string;
+  /** GraphQL URL of each subgraph. */
+  subgraphs: Record<SubgraphName, string>;
+  store: Store;
+  supergraphSdl?: string;
+  log?: Logger;
+}
+
+export interface RunningRouter {
+  port: number;
+  url: string;
+  server: Server;
+  stop(): Promise<void>;
+}
+
+const baseOf = (url: string) => url.replace(/\/graphql$/, '');
+
+export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
+  const log = o.log ?? createLogger('router');
+  const production = isProduction();
+  const keys = await loadInternalKeys('router', []);
+  const gateway = new ApolloGateway({ supergraphSdl: o.supergraphSdl ?? loadSupergraph(), buildService: useSignedContext(keys.signer, o.subgraphs) });
+  const apollo = new ApolloServer<RouterContext>({
+    gateway: gateway as never,
+    introspection: !production,
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    includeStacktraceInErrorResponses: false,
+    formatError: (formatted) => maskError(formatted, { hideSuggestions: production }),
+    plugins: [
+      production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
+      errorReportingPlugin<RouterContext>(log),
+    ],
+  });
+  await apollo.start();
+
+  const authenticate = useJwtAuth({ issuer: tokenIssuer(), audience: tokenAudience(), jwksUrl: `${baseOf(o.subgraphs.user)}/.well-known/jwks.json`, log });
+  const securityHeaders = useSecurityHeaders({ tls: false, landingPage: !production });
+  const metrics = createMetrics('router');
+
+  const graphql = async (h: Parameters<Routes[string]>[0]) => {
+    securityHeaders(h.res);
+    let body: unknown;
+    if (h.req.method === 'POST') {
+      const raw = await readBody(h.req);
+      // Non-JSON bodies go to Apollo as-is so its CSRF prevention refuses them with a clear message.
+      body = isJson(h.req) ? parseJsonBody(raw) : raw.toString('utf8');
+      if (Array.isArray(body)) throw new HttpError(400, 'BAD_USER_INPUT', 'Batched requests are not accepted');
+    }
+    await executeApollo(apollo, h, body, async () => ({ caller: await authenticate(h), requestId: h.requestId }));
+  };
+
+  let jwksCache: { at: number; body: unknown } | null = null;
+  const routes: Routes = {
+    'GET /health': ({ res }) => sendJson(res, 200, { status: 'ok', service: 'router' }),
+    'GET /health/ready': async ({ res }) => {
+      const checks = await Promise.all(
+        SUBGRAPH_NAMES.map(async (name) => {
+          try {
+            const r = await fetch(`${baseOf(o.subgraphs[name])}/health/ready`, { signal: AbortSignal.timeout(2_000) });
+            return [name, r.ok] as const;
+          } catch {
+            return [name, false] as const;
+          }
+        }),
+      );
+      const store = await o.store.ping();
+      const ready = store && checks.every(([, ok]) => ok);
+      sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', store, subgraphs: Object.fromEntries(checks) });
+    },
+    'GET /metrics': metrics.route,
+    'GET /.well-known/jwks.json': async ({ res }) => {
+      if (!jwksCache || Date.now() - jwksCache.at > 60_000) {
+        const r = await fetch(`${baseOf(o.subgraphs.user)}/.well-known/jwks.json`, { signal: AbortSignal.timeout(3_000) }).catch(() => null);
+        if (!r?.ok) throw new HttpError(503, 'INTERNAL_SERVER_ERROR', 'Key set unavailable');
+        jwksCache = { at: Date.now(), body: await r.json() };
+      }
+      sendJson(res, 200, jwksCache.body, { 'cache-control': 'public, max-age=60' });
+    },
+    'GET /graphql': graphql,
+    'POST /graphql': graphql,
+    'GET /': ({ res }) => {
+      res.writeHead(302, { location: '/graphql' });
+      res.end();
+    },
+  };
+
+  const server = createHttpServer(routes, log);
+  const port = await listen(server, o.port, o.host);
+  log.info({ port }, `router listening: http://${o.host === '0.0.0.0' ? 'localhost' : o.host}:${port}/graphql`);
+  return {
+    port,
+    url: `http://${o.host}:${port}/graphql`,
+    server,
+    async stop() {
+      await closeServer(server);
+      await apollo.stop();
+    },
+  };
+}

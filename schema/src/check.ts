@@ -1,0 +1,33 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { composeSupergraph } from './compose.ts';
+import { findUnannotatedFields } from './annotations.ts';
+import { findBreakingChanges } from './breaking.ts';
+import { loadSubgraphs, REPO_ROOT, SUBGRAPHS, SUPERGRAPH_FILE } from './subgraphs.ts';
+
+export interface CheckOptions {
+  root?: string;
+  subgraphs?: readonly { name: string; file: string; url: string }[];
+  /** The base branch's supergraph; null when there is none to compare with. */
+  baseSupergraphSdl: string | null;
+  allowBreaking?: boolean;
+}
+
+/** Every check CI runs on the schema; each problem is one line. */
+export async function runSchemaCheck(o: CheckOptions): Promise<{ problems: string[]; notes: string[] }> {
+  const root = o.root ?? REPO_ROOT;
+  const subgraphs = loadSubgraphs(root, o.subgraphs ?? SUBGRAPHS);
+  const problems: string[] = subgraphs.flatMap(findUnannotatedFields);
+  const notes: string[] = [];
+  const composed = composeSupergraph(subgraphs);
+  if (!composed.supergraphSdl) return { problems: [...problems, ...composed.errors], notes };
+  const committedPath = join(root, SUPERGRAPH_FILE);
+  const committed = existsSync(committedPath) ? readFileSync(committedPath, 'utf8') : null;
+  if (committed !== composed.supergraphSdl) problems.push(`stale: ${SUPERGRAPH_FILE} does not match the subgraphs; run npm run schema:compose`);
+  if (o.baseSupergraphSdl) {
+    const breaking = await findBreakingChanges(o.baseSupergraphSdl, composed.supergraphSdl);
+    if (o.allowBreaking) notes.push(...breaking.map((b) => `allowed ${b}`));
+    else problems.push(...breaking);
+  } else notes.push('no base supergraph to compare with; breaking-change check skipped');
+  return { problems, notes };
+}

@@ -1,0 +1,5 @@
+export * from './subgraphs.ts';
+export * from './compose.ts';
+export * from './annotations.ts';
+export * from './breaking.ts';
+export * from './check.ts';

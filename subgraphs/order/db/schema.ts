@@ -1,0 +1,56 @@
+import { sql } from 'drizzle-orm';
+import { check, index, integer, jsonb, pgSchema, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { auditOutboxTable } from '@palisade/kit';
+
+export const ordersSchema = pgSchema('orders');
+
+export interface AddressValue {
+  line1: string;
+  line2: string | null;
+  city: string;
+  region: string | null;
+  postalCode: string;
+  country: string;
+}
+
+export const orders = ordersSchema.table(
+  'orders',
+  {
+    id: uuid('id').primaryKey(),
+    customerId: uuid('customer_id').notNull(),
+    status: text('status').notNull().default('PENDING'),
+    totalCents: integer('total_cents').notNull(),
+    currency: text('currency').notNull(),
+    shippingAddress: jsonb('shipping_address').$type<AddressValue>().notNull(),
+    idempotencyKey: text('idempotency_key'),
+    // What the key was first used for; the same key with another payload is a conflict.
+    requestHash: text('request_hash'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('orders_idempotency_key').on(t.customerId, t.idempotencyKey),
+    index('orders_customer_idx').on(t.customerId, t.createdAt, t.id),
+    index('orders_created_idx').on(t.createdAt, t.id),
+    check('orders_status_known', sql`${t.status} in ('PENDING','CONFIRMED','SHIPPED','DELIVERED','CANCELLED')`),
+  ],
+);
+
+export const orderItems = ordersSchema.table(
+  'order_items',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orderId: uuid('order_id').notNull().references(() => orders.id),
+    productId: uuid('product_id').notNull(),
+    productName: text('product_name').notNull(),
+    quantity: integer('quantity').notNull(),
+    unitPriceCents: integer('unit_price_cents').notNull(),
+    currency: text('currency').notNull(),
+  },
+  (t) => [index('order_items_order_idx').on(t.orderId), check('order_items_quantity_positive', sql`${t.quantity} > 0`)],
+);
+
+export const auditOutbox = auditOutboxTable(ordersSchema);
+
+export type OrderRow = typeof orders.$inferSelect;
+export type OrderItemRow = typeof orderItems.$inferSelect;

@@ -1,0 +1,182 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { and, asc, count, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { badInput, conflict, forbidden, hasScope, notFound, PublicError, ErrorCode, stableStringify, type Caller } from '@palisade/auth';
+import { decodeCursor, pageSize, postSigned, ServiceCallError, toConnection, type AuditWriter, type Connection, type Db, type InternalKeys, type Logger } from '@palisade/kit';
+import { orderItems, orders, type AddressValue, type OrderItemRow, type OrderRow } from '../db/schema.ts';
+import * as v from './validation.ts';
+
+export type OrderStatus = 'PENDING' | 'CONFIRMED' | 'SHIPPED' | 'DELIVERED' | 'CANCELLED';
+const TRANSITIONS: Record<OrderStatus, OrderStatus[]> = {
+  PENDING: ['CONFIRMED', 'CANCELLED'],
+  CONFIRMED: ['SHIPPED', 'CANCELLED'],
+  SHIPPED: ['DELIVERED'],
+  DELIVERED: [],
+  CANCELLED: [],
+};
+
+type ReserveAnswer =
+  | { ok: true; items: { productId: string; name: string; quantity: number; unitPriceCents: number; currency: string }[] }
+  | { ok: false; code: string; productId?: string; message: string };
+
+export interface OrderDeps {
+  db: Db;
+  audit: AuditWriter;
+  keys: InternalKeys;
+  productBase: () => string;
+  log: Logger;
+}
+
+export class OrderService {
+  constructor(private readonly d: OrderDeps) {}
+
+  private stock<T>(caller: Caller, path: string, payload: unknown): Promise<T> {
+    return postSigned<T>(this.d.keys.signer, 'product', `${this.d.productBase()}${path}`, payload, { caller, timeoutMs: 5_000 });
+  }
+
+  async place(caller: Caller, input: { items: v.OrderLine[]; shippingAddress: Partial<AddressValue>; idempotencyKey?: string | null }): Promise<OrderRow> {
+    if (!caller.userId) throw new PublicError(ErrorCode.UNAUTHENTICATED, 'Authentication required');
+    const lines = v.orderLines(input.items);
+    const shippingAddress = v.address(input.shippingAddress);
+    const key = v.idempotencyKey(input.idempotencyKey);
+    const requestHash = createHash('sha256').update(stableStringify({ lines, shippingAddress })).digest('base64url');
+    if (key) {
+      const existing = await this.byIdempotencyKey(caller.userId, key);
+      if (existing) return this.replay(existing, requestHash);
+    }
+    const orderId = randomUUID();
+    let answer: ReserveAnswer;
+    try {
+      answer = await this.stock<ReserveAnswer>(caller, '/internal/stock/reserve', { orderRef: orderId, items: lines });
+    } catch (err) {
+      // The reservation may have landed before the failure; releasing an unknown one is a no-op.
+      await this.release(caller, orderId);
+      if (err instanceof ServiceCallError && err.status === 400) throw badInput('The order could not be reserved');
+      throw err;
+    }
+    if (!answer.ok) {
+      const code = answer.code === 'OUT_OF_STOCK' ? ErrorCode.OUT_OF_STOCK : answer.code === 'NOT_FOUND' ? ErrorCode.NOT_FOUND : ErrorCode.BAD_USER_INPUT;
+      throw new PublicError(code, answer.message, answer.productId ? { field: 'items.productId' } : {});
+    }
+    const currencies = new Set(answer.items.map((i) => i.currency));
+    if (currencies.size !== 1) {
+      await this.release(caller, orderId);
+      throw badInput('All items in one order must share a currency', 'items');
+    }
+    const totalCents = answer.items.reduce((sum, i) => sum + i.unitPriceCents * i.quantity, 0);
+    try {
+      return await this.d.db.transaction(async (tx) => {
+        const [order] = await tx
+          .insert(orders)
+          .values({ id: orderId, customerId: caller.userId!, totalCents, currency: [...currencies][0]!, shippingAddress, idempotencyKey: key, requestHash })
+          .returning();
+        await tx.insert(orderItems).values(answer.items.map((i) => ({ orderId, productId: i.productId, productName: i.name, quantity: i.quantity, unitPriceCents: i.unitPriceCents, currency: i.currency })));
+        await this.d.audit(tx, caller, { action: 'order.placed', outcome: 'SUCCESS', resourceType: 'Order', resourceId: orderId, metadata: { totalCents, items: lines.length } });
+        return order!;
+      });
+    } catch (err) {
+      await this.release(caller, orderId);
+      // A concurrent retry with the same key won the race: answer with its order.
+      if (key) {
+        const existing = await this.byIdempotencyKey(caller.userId, key);
+        if (existing) return this.replay(existing, requestHash);
+      }
+      throw err;
+    }
+  }
+
+  private replay(existing: OrderRow, requestHash: string): OrderRow {
+    if (existing.requestHash !== requestHash) throw conflict('idempotencyKey was already used for a different order');
+    return existing;
+  }
+
+  private async byIdempotencyKey(customerId: string, key: string): Promise<OrderRow | undefined> {
+    const [row] = await this.d.db.select().from(orders).where(and(eq(orders.customerId, customerId), eq(orders.idempotencyKey, key)));
+    return row;
+  }
+
+  private async release(caller: Caller, orderId: string): Promise<void> {
+    try {
+      await this.stock(caller, '/internal/stock/release', { orderRef: orderId });
+    } catch (err) {
+      // Stock stays reserved until a release succeeds; logged so an operator can see it.
+      this.d.log.error({ orderId, err: (err as Error).message }, 'could not release stock reservation');
+    }
+  }
+
+  async cancel(caller: Caller, id: string): Promise<OrderRow> {
+    const order = await this.get(id);
+    const isOwner = order.customerId === caller.userId;
+    const isStaff = hasScope(caller, 'order:write:any');
+    if (!isOwner && !isStaff) throw forbidden();
+    const updated = await this.transition(caller, order.id, 'CANCELLED', 'order.cancelled');
+    await this.release(caller, order.id);
+    return updated;
+  }
+
+  updateStatus(caller: Caller, id: string, status: OrderStatus): Promise<OrderRow> {
+    return this.transition(caller, v.isUuid(id) ? id : '', status, status === 'CANCELLED' ? 'order.cancelled' : 'order.status_changed').then(async (o) => {
+      if (status === 'CANCELLED') await this.release(caller, o.id);
+      return o;
+    });
+  }
+
+  /** A legal move from the status it has now; the WHERE re-checks it, so a concurrent change loses cleanly. */
+  private async transition(caller: Caller, id: string, to: OrderStatus, action: string): Promise<OrderRow> {
+    if (!v.isUuid(id)) throw notFound('Order not found');
+    return this.d.db.transaction(async (tx) => {
+      const [current] = await tx.select().from(orders).where(eq(orders.id, id));
+      if (!current) throw notFound('Order not found');
+      const from = current.status as OrderStatus;
+      if (!TRANSITIONS[from].includes(to)) throw badInput(`An order cannot go from ${from} to ${to}`, 'status');
+      const [updated] = await tx.update(orders).set({ status: to, updatedAt: new Date() }).where(and(eq(orders.id, id), eq(orders.status, from))).returning();
+      if (!updated) throw badInput(`The order changed while this was decided; it is no longer ${from}`, 'status');
+      await this.d.audit(tx, caller, { action, outcome: 'SUCCESS', resourceType: 'Order', resourceId: id, metadata: { from, to } });
+      return updated;
+    });
+  }
+
+  async get(id: string): Promise<OrderRow> {
+    const [row] = await this.byIds([id]);
+    if (!row) throw notFound('Order not found');
+    return row;
+  }
+
+  async byIds(ids: readonly string[]): Promise<(OrderRow | null)[]> {
+    const valid = ids.filter(v.isUuid);
+    const rows = valid.length ? await this.d.db.select().from(orders).where(inArray(orders.id, valid)) : [];
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  async itemsFor(orderIds: readonly string[]): Promise<OrderItemRow[][]> {
+    const rows = orderIds.length ? await this.d.db.select().from(orderItems).where(inArray(orderItems.orderId, [...orderIds])).orderBy(asc(orderItems.productName)) : [];
+    return orderIds.map((id) => rows.filter((r) => r.orderId === id));
+  }
+
+  async list(filter: { status?: OrderStatus | null; customerId?: string | null } | null | undefined, first?: number | null, after?: string | null): Promise<Connection<OrderRow>> {
+    const where: SQL[] = [];
+    if (filter?.status) where.push(eq(orders.status, filter.status));
+    if (filter?.customerId) {
+      if (!v.isUuid(filter.customerId)) throw badInput('customerId is not a valid id', 'customerId');
+      where.push(eq(orders.customerId, filter.customerId));
+    }
+    return this.page(where, first, after);
+  }
+
+  forCustomer(customerId: string, first?: number | null, after?: string | null): Promise<Connection<OrderRow>> {
+    return this.page([eq(orders.customerId, customerId)], first, after);
+  }
+
+  private async page(where: SQL[], first?: number | null, after?: string | null): Promise<Connection<OrderRow>> {
+    const size = pageSize(first);
+    const cursor = decodeCursor(after, 2);
+    const base = where.length ? and(...where) : undefined;
+    // Newest first, keyset-paginated.
+    const paged = cursor ? and(base, sql`(${orders.createdAt}, ${orders.id}) < (${new Date(cursor[0] as string)}, ${cursor[1]})`) : base;
+    const [rows, [total]] = await Promise.all([
+      this.d.db.select().from(orders).where(paged).orderBy(sql`${orders.createdAt} desc, ${orders.id} desc`).limit(size + 1),
+      this.d.db.select({ n: count() }).from(orders).where(base),
+    ]);
+    return toConnection(rows, size, total?.n ?? 0, (o) => [o.createdAt.toISOString(), o.id]);
+  }
+}

@@ -1,0 +1,54 @@
+import { sql } from 'drizzle-orm';
+import { boolean, check, foreignKey, index, integer, jsonb, pgSchema, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { auditOutboxTable } from '@palisade/kit';
+
+export const productsSchema = pgSchema('products');
+
+export const categories = productsSchema.table(
+  'categories',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    name: text('name').notNull(),
+    slug: text('slug').notNull(),
+    parentId: uuid('parent_id'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('categories_slug_key').on(t.slug), foreignKey({ columns: [t.parentId], foreignColumns: [t.id] })],
+);
+
+export const products = productsSchema.table(
+  'products',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    sku: text('sku').notNull(),
+    name: text('name').notNull(),
+    description: text('description').notNull(),
+    // Money in minor units: integers add up exactly, floats do not.
+    priceCents: integer('price_cents').notNull(),
+    currency: text('currency').notNull(),
+    categoryId: uuid('category_id').references(() => categories.id),
+    stock: integer('stock').notNull().default(0),
+    active: boolean('active').notNull().default(true),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('products_sku_key').on(t.sku),
+    index('products_created_idx').on(t.createdAt, t.id),
+    check('products_stock_nonnegative', sql`${t.stock} >= 0`),
+    check('products_price_positive', sql`${t.priceCents} > 0`),
+  ],
+);
+
+/** One row per order's reservation, so a retried reserve or release moves stock once. */
+export const stockReservations = productsSchema.table('stock_reservations', {
+  orderRef: text('order_ref').primaryKey(),
+  items: jsonb('items').$type<{ productId: string; quantity: number; name: string; unitPriceCents: number; currency: string }[]>().notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  releasedAt: timestamp('released_at', { withTimezone: true }),
+});
+
+export const auditOutbox = auditOutboxTable(productsSchema);
+
+export type ProductRow = typeof products.$inferSelect;
+export type CategoryRow = typeof categories.$inferSelect;

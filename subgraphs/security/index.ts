@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'graphql';
+import { AUDIT_INGEST_PATH, runSubgraph, type SubgraphOptions } from '@palisade/kit';
+import { resolvers } from './resolvers/security.resolver.ts';
+import { policies } from './rules.ts';
+import { createSecurityContext } from './context.ts';
+import { SecurityService } from './services/security.service.ts';
+import { appendAuditEvents, parseAuditBatch } from './services/audit-chain.ts';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+export const typeDefs = parse(readFileSync(here('./schema.graphql'), 'utf8'));
+
+export async function startSecuritySubgraph(o: SubgraphOptions) {
+  return runSubgraph(
+    {
+      name: 'security',
+      migrationsFolder: here('./db/migrations'),
+      trusts: ['user', 'product', 'order'],
+      build: (rt) => {
+        const security = new SecurityService(rt.database.db);
+        return {
+          name: 'security',
+          typeDefs,
+          resolvers,
+          policies,
+          createContext: createSecurityContext(security, rt.database.db),
+          internal: {
+            [AUDIT_INGEST_PATH]: {
+              from: ['user', 'product', 'order', 'router'],
+              handle: async (body) => {
+                const events = parseAuditBatch(body);
+                const stored = await rt.database.db.transaction((tx) => appendAuditEvents(tx, events));
+                return { stored };
+              },
+            },
+          },
+        };
+      },
+    },
+    o,
+  );
+}

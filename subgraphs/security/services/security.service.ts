@@ -1,0 +1,128 @@
+import { and, count, desc, eq, gte, isNotNull, isNull, lt, lte, sql, type SQL } from 'drizzle-orm';
+import { badInput, notFound, type Caller } from '@palisade/auth';
+import { buildAuditRecord, decodeCursor, pageSize, queryRows, toConnection, type Connection, type Db } from '@palisade/kit';
+import { auditEvents, securityAlerts, type AuditEventRow, type SecurityAlertRow } from '../db/schema.ts';
+import { appendAuditEvents, verifyChain } from './audit-chain.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const SEVERITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
+
+export interface AuditFilter {
+  action?: string | null;
+  actorId?: string | null;
+  resourceType?: string | null;
+  resourceId?: string | null;
+  outcome?: string | null;
+  since?: Date | null;
+  until?: Date | null;
+}
+
+export interface AlertFilter {
+  severity?: string | null;
+  type?: string | null;
+  acknowledged?: boolean | null;
+  since?: Date | null;
+}
+
+const short = (v: string, field: string) => {
+  if (v.length > 200) throw badInput(`${field} is too long`, field);
+  return v;
+};
+
+export class SecurityService {
+  constructor(private readonly db: Db) {}
+
+  async auditEvents(filter: AuditFilter | null | undefined, first?: number | null, after?: string | null): Promise<Connection<AuditEventRow>> {
+    const size = pageSize(first);
+    const cursor = decodeCursor(after, 1);
+    const where: SQL[] = [];
+    if (filter?.action) where.push(eq(auditEvents.action, short(filter.action, 'action')));
+    if (filter?.actorId) {
+      if (!UUID.test(filter.actorId)) throw badInput('actorId is not a valid id', 'actorId');
+      where.push(eq(auditEvents.actorId, filter.actorId));
+    }
+    if (filter?.resourceType) where.push(eq(auditEvents.resourceType, short(filter.resourceType, 'resourceType')));
+    if (filter?.resourceId) where.push(eq(auditEvents.resourceId, short(filter.resourceId, 'resourceId')));
+    if (filter?.outcome) where.push(eq(auditEvents.outcome, filter.outcome));
+    if (filter?.since) where.push(gte(auditEvents.occurredAt, filter.since));
+    if (filter?.until) where.push(lte(auditEvents.occurredAt, filter.until));
+    const base = where.length ? and(...where) : undefined;
+    const paged = cursor ? and(base, lt(auditEvents.seq, Number(cursor[0]))) : base;
+    const [rows, [total]] = await Promise.all([
+      this.db.select().from(auditEvents).where(paged).orderBy(desc(auditEvents.seq)).limit(size + 1),
+      this.db.select({ n: count() }).from(auditEvents).where(base),
+    ]);
+    return toConnection(rows, size, total?.n ?? 0, (r) => [r.seq]);
+  }
+
+  async alerts(filter: AlertFilter | null | undefined, first?: number | null, after?: string | null): Promise<Connection<SecurityAlertRow>> {
+    const size = pageSize(first);
+    const cursor = decodeCursor(after, 2);
+    const where: SQL[] = [];
+    if (filter?.severity) where.push(eq(securityAlerts.severity, filter.severity));
+    if (filter?.type) where.push(eq(securityAlerts.type, short(filter.type, 'type')));
+    if (filter?.acknowledged === true) where.push(isNotNull(securityAlerts.acknowledgedAt));
+    if (filter?.acknowledged === false) where.push(isNull(securityAlerts.acknowledgedAt));
+    if (filter?.since) where.push(gte(securityAlerts.createdAt, filter.since));
+    const base = where.length ? and(...where) : undefined;
+    const paged = cursor ? and(base, sql`(${securityAlerts.createdAt}, ${securityAlerts.id}) < (${new Date(cursor[0] as string)}, ${cursor[1]})`) : base;
+    const [rows, [total]] = await Promise.all([
+      this.db.select().from(securityAlerts).where(paged).orderBy(desc(securityAlerts.createdAt), desc(securityAlerts.id)).limit(size + 1),
+      this.db.select({ n: count() }).from(securityAlerts).where(base),
+    ]);
+    return toConnection(rows, size, total?.n ?? 0, (a) => [a.createdAt.toISOString(), a.id]);
+  }
+
+  async stats(windowHours: number | null | undefined) {
+    const hours = windowHours ?? 24;
+    if (!Number.isInteger(hours) || hours < 1 || hours > 720) throw badInput('windowHours must be 1 to 720', 'windowHours');
+    const since = new Date(Date.now() - hours * 3_600_000);
+    const [counts] = await queryRows<{ total: number; failed: number; denied: number; limited: number }>(
+      this.db,
+      sql`select count(*)::int as total,
+            count(*) filter (where action = 'auth.login_failed')::int as failed,
+            count(*) filter (where action = 'access.denied')::int as denied,
+            count(*) filter (where action = 'rate_limit.exceeded')::int as limited
+          from security.audit_events where occurred_at >= ${since}`,
+    );
+    const bySeverity = await queryRows<{ severity: string; count: number }>(
+      this.db,
+      sql`select severity, count(*)::int as count from security.security_alerts where created_at >= ${since} group by severity`,
+    );
+    const topIps = await queryRows<{ ip: string; count: number }>(
+      this.db,
+      sql`select ip, count(*)::int as count from security.audit_events where occurred_at >= ${since} and ip is not null group by ip order by count desc, ip limit 5`,
+    );
+    return {
+      windowHours: hours,
+      totalEvents: counts?.total ?? 0,
+      failedLogins: counts?.failed ?? 0,
+      accessDenials: counts?.denied ?? 0,
+      rateLimited: counts?.limited ?? 0,
+      alertsBySeverity: SEVERITIES.map((severity) => ({ severity, count: bySeverity.find((s) => s.severity === severity)?.count ?? 0 })),
+      topSourceIps: topIps,
+    };
+  }
+
+  verify() {
+    return verifyChain(this.db);
+  }
+
+  async acknowledge(caller: Caller, id: string): Promise<SecurityAlertRow> {
+    if (!UUID.test(id)) throw notFound('Alert not found');
+    return this.db.transaction(async (tx) => {
+      const [updated] = await tx
+        .update(securityAlerts)
+        .set({ acknowledgedAt: new Date(), acknowledgedBy: caller.userId })
+        .where(and(eq(securityAlerts.id, id), isNull(securityAlerts.acknowledgedAt)))
+        .returning();
+      if (updated) {
+        await appendAuditEvents(tx, [buildAuditRecord('security', caller, { action: 'alert.acknowledged', outcome: 'SUCCESS', resourceType: 'SecurityAlert', resourceId: id })]);
+        return updated;
+      }
+      const [existing] = await tx.select().from(securityAlerts).where(eq(securityAlerts.id, id));
+      if (!existing) throw notFound('Alert not found');
+      return existing; // already acknowledged: idempotent
+    });
+  }
+}
