@@ -1,6 +1,12 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
+const require = createRequire(import.meta.url);
+
 export default defineConfig({
+  // Node resolves `graphql` to its CommonJS build (the package has no exports map); Vite would pick the
+  // ESM one for our sources. Two copies of graphql cannot share schemas, so everyone gets Node's.
+  resolve: { alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }] },
   test: {
     include: ['{auth,kit,schema,router,ops}/test/**/*.test.ts', 'subgraphs/*/test/**/*.test.ts', 'e2e/**/*.e2e.ts'],
     globalSetup: ['./vitest.global-setup.ts'],
@@ -9,8 +15,6 @@ export default defineConfig({
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    // One graphql module for everyone: shield/middleware loaded outside Vite would bring a second realm.
-    server: { deps: { inline: ['graphql-middleware', 'graphql-shield', /@graphql-tools/] } },
     env: { NODE_ENV: 'test', LOG_LEVEL: process.env.LOG_LEVEL ?? 'error', SEED_DEMO_DATA: 'true' },
   },
 });

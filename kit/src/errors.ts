@@ -51,7 +51,8 @@ export function errorReportingPlugin<T extends RequestScoped>(log: Logger): Apol
         async didEncounterErrors({ errors, contextValue }) {
           for (const err of errors) {
             const code = String(err.extensions?.code ?? '');
-            if (!ERROR_CODES.includes(code) || code === ErrorCode.INTERNAL_SERVER_ERROR)
+            const callersMistake = REQUEST_ERROR_CODES.has(code) || code === 'PERSISTED_QUERY_NOT_FOUND';
+            if (!callersMistake && (!ERROR_CODES.includes(code) || code === ErrorCode.INTERNAL_SERVER_ERROR))
               log.error({ err: err.originalError ?? err, requestId: contextValue?.requestId, path: err.path }, 'operation error');
           }
         },

@@ -1,0 +1,25 @@
+import { inject } from 'vitest';
+
+export * from './real-servers.ts';
+export * from './databases.ts';
+export * from './signed-client.ts';
+
+let warned = false;
+
+/** The servers the global setup found, as a test sees them. */
+export function testServers(): { databaseUrl: string | null; redisUrl: string | null; real: { postgres: boolean; redis: boolean } } {
+  const databaseUrl = inject('databaseUrl') || null;
+  const redisUrl = inject('redisUrl') || null;
+  if ((!databaseUrl || !redisUrl) && !warned) {
+    warned = true;
+    console.warn(`[palisade] this suite is NOT running for real: ${!databaseUrl ? 'PGlite instead of Postgres ' : ''}${!redisUrl ? 'in-process store instead of Redis' : ''}`);
+  }
+  return { databaseUrl, redisUrl, real: { postgres: Boolean(databaseUrl), redis: Boolean(redisUrl) } };
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    databaseUrl: string;
+    redisUrl: string;
+  }
+}
