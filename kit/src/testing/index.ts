@@ -23,3 +23,11 @@ declare module 'vitest' {
     redisUrl: string;
   }
 }
+
+/** A fresh database for one suite on the harness's Postgres; null (→ PGlite in memory) when there is none. */
+export async function suiteDatabase(): Promise<{ url: string | null; drop(): Promise<void> }> {
+  const { databaseUrl } = testServers();
+  if (!databaseUrl) return { url: null, drop: async () => {} };
+  const { createTestDatabase } = await import('./databases.ts');
+  return createTestDatabase(databaseUrl);
+}
