@@ -16,3 +16,4 @@ export * from './pagination.ts';
 export * from './scalars.ts';
 export * from './bootstrap.ts';
 export * from './main.ts';
+export * from './values.ts';

@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import type { Db, SubgraphContext } from '@palisade/kit';
+import { isUuid, type Db, type SubgraphContext } from '@palisade/kit';
 import { auditEvents, securityAlerts, type AuditEventRow, type SecurityAlertRow } from './db/schema.ts';
 import type { SecurityService } from './services/security.service.ts';
 
@@ -9,11 +9,10 @@ export interface SecurityContext extends SubgraphContext {
   alertById(id: string): Promise<SecurityAlertRow | null>;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const createSecurityContext = (security: SecurityService, db: Db) => (base: SubgraphContext): SecurityContext => ({
   ...base,
   security,
-  eventById: async (id) => (UUID.test(id) ? ((await db.select().from(auditEvents).where(eq(auditEvents.id, id)))[0] ?? null) : null),
-  alertById: async (id) => (UUID.test(id) ? ((await db.select().from(securityAlerts).where(eq(securityAlerts.id, id)))[0] ?? null) : null),
+  eventById: async (id) => (isUuid(id) ? ((await db.select().from(auditEvents).where(eq(auditEvents.id, id)))[0] ?? null) : null),
+  alertById: async (id) => (isUuid(id) ? ((await db.select().from(securityAlerts).where(eq(securityAlerts.id, id)))[0] ?? null) : null),
 });

@@ -1,8 +1,9 @@
 import { badInput } from '@palisade/auth';
 import type { AddressValue } from '../db/schema.ts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isUuid = (s: unknown): s is string => typeof s === 'string' && UUID.test(s);
+import { isUuid } from '@palisade/kit';
+
+export { isUuid };
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
 function line(value: string | null | undefined, field: string, required: boolean, max = 200): string | null {

@@ -1,7 +1,8 @@
 import { badInput } from '@palisade/auth';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isUuid = (s: unknown): s is string => typeof s === 'string' && UUID.test(s);
+import { isUuid } from '@palisade/kit';
+
+export { isUuid };
 
 export function text(value: string, field: string, min: number, max: number): string {
   const v = value.trim();

@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
 import { asc, desc, gt, inArray, sql } from 'drizzle-orm';
 import { badInput, stableStringify } from '@palisade/auth';
-import { queryRows, type AuditRecord, type DbOrTx, type Db } from '@palisade/kit';
+import { isUuid, queryRows, type AuditRecord, type DbOrTx, type Db } from '@palisade/kit';
 import { auditEvents, type AuditEventRow } from '../db/schema.ts';
 
 export const GENESIS_HASH = '0'.repeat(64);
 const MAX_BATCH = 500;
 const OUTCOMES = new Set(['SUCCESS', 'DENIED', 'FAILURE']);
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type Hashable = Pick<AuditEventRow, 'id' | 'service' | 'action' | 'outcome' | 'actorId' | 'resourceType' | 'resourceId' | 'requestId' | 'ip' | 'userAgent' | 'metadata'> & { occurredAt: Date };
 
@@ -53,8 +52,8 @@ export function parseAuditBatch(body: unknown): AuditRecord[] {
     };
     const when = typeof r.occurredAt === 'string' ? new Date(r.occurredAt) : null;
     const ok =
-      typeof r.id === 'string' && UUID.test(r.id) && when && !Number.isNaN(when.getTime()) && r.service && r.action && typeof r.outcome === 'string' && OUTCOMES.has(r.outcome) &&
-      (r.actorId === null || (typeof r.actorId === 'string' && UUID.test(r.actorId))) &&
+      isUuid(r.id) && when && !Number.isNaN(when.getTime()) && r.service && r.action && typeof r.outcome === 'string' && OUTCOMES.has(r.outcome) &&
+      (r.actorId === null || isUuid(r.actorId)) &&
       [r.resourceType, r.resourceId, r.requestId, r.ip, r.userAgent].every((x) => x !== undefined) &&
       (r.metadata === null || (typeof r.metadata === 'object' && !Array.isArray(r.metadata) && JSON.stringify(r.metadata).length <= 8_000));
     if (!ok) throw badInput('malformed audit record');

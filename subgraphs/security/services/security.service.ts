@@ -1,10 +1,9 @@
 import { and, count, desc, eq, gte, isNotNull, isNull, lt, lte, sql, type SQL } from 'drizzle-orm';
 import { badInput, notFound, type Caller } from '@palisade/auth';
-import { buildAuditRecord, decodeCursor, pageSize, queryRows, toConnection, type Connection, type Db } from '@palisade/kit';
+import { buildAuditRecord, decodeCursor, isUuid, pageSize, queryRows, toConnection, type Connection, type Db } from '@palisade/kit';
 import { auditEvents, securityAlerts, type AuditEventRow, type SecurityAlertRow } from '../db/schema.ts';
 import { appendAuditEvents, verifyChain } from './audit-chain.ts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SEVERITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
 
 export interface AuditFilter {
@@ -38,7 +37,7 @@ export class SecurityService {
     const where: SQL[] = [];
     if (filter?.action) where.push(eq(auditEvents.action, short(filter.action, 'action')));
     if (filter?.actorId) {
-      if (!UUID.test(filter.actorId)) throw badInput('actorId is not a valid id', 'actorId');
+      if (!isUuid(filter.actorId)) throw badInput('actorId is not a valid id', 'actorId');
       where.push(eq(auditEvents.actorId, filter.actorId));
     }
     if (filter?.resourceType) where.push(eq(auditEvents.resourceType, short(filter.resourceType, 'resourceType')));
@@ -109,7 +108,7 @@ export class SecurityService {
   }
 
   async acknowledge(caller: Caller, id: string): Promise<SecurityAlertRow> {
-    if (!UUID.test(id)) throw notFound('Alert not found');
+    if (!isUuid(id)) throw notFound('Alert not found');
     return this.db.transaction(async (tx) => {
       const [updated] = await tx
         .update(securityAlerts)

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { and, asc, count, eq, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
 import { hashPassword, issueAccessToken, verifyPassword, PublicError, ErrorCode, conflict, notFound, type Caller, type Role } from '@palisade/auth';
-import { decodeCursor, pageSize, toConnection, tokenAudience, tokenIssuer, type AuditWriter, type Connection, type Db, type Tx } from '@palisade/kit';
+import { decodeCursor, isUuid, pageSize, toConnection, tokenAudience, tokenIssuer, type AuditWriter, type Connection, type Db, type Tx } from '@palisade/kit';
 import { sessions, users, type UserRow } from '../db/schema.ts';
 import type { SigningKeyService } from './signing-keys.service.ts';
 import { normalizeEmail, validateDisplayName, validateNewPassword } from './validation.ts';
@@ -126,6 +126,4 @@ export class AccountService {
 }
 
 export const hashRefreshToken = (token: string) => createHash('sha256').update(token).digest('base64url');
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isUuid = (s: string) => UUID.test(s);
 const isIp = (s: string) => /^[0-9a-f:.]+$/i.test(s) && s.length <= 45;

@@ -1,0 +1,7 @@
+// Small value rules every subgraph applies the same way.
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (s: unknown): s is string => typeof s === 'string' && UUID.test(s);
+
+/** Minor units to the contract's Money: amount is a decimal string, never a float. */
+export const formatCents = (cents: number) => `${cents < 0 ? '-' : ''}${Math.trunc(Math.abs(cents) / 100)}.${String(Math.abs(cents) % 100).padStart(2, '0')}`;
+export const money = (cents: number, currency: string) => ({ amount: formatCents(cents), currency });
