@@ -7,3 +7,4 @@ export * from './access-token.ts';
 export * from './signed-context.ts';
 export * from './access-annotations.ts';
 export * from './shield.ts';
+export * from './password-policy.ts';

@@ -17,3 +17,4 @@ export * from './scalars.ts';
 export * from './bootstrap.ts';
 export * from './main.ts';
 export * from './values.ts';
+export * from './revocation.ts';

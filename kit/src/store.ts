@@ -10,6 +10,8 @@ export interface Store {
   setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
   set(key: string, value: string, ttlSeconds: number): Promise<void>;
   get(key: string): Promise<string | null>;
+  /** Seconds until the key expires; null when it does not exist. */
+  ttl(key: string): Promise<number | null>;
   del(key: string): Promise<void>;
   /** Increments and returns the counter; the TTL is set when the key is created. */
   incr(key: string, ttlSeconds: number): Promise<number>;
@@ -51,6 +53,10 @@ export class MemoryStore implements Store {
   async get(key: string) {
     return this.live(key)?.value ?? null;
   }
+  async ttl(key: string) {
+    const e = this.live(key);
+    return e ? Math.max(1, Math.ceil((e.expiresAt - Date.now()) / 1000)) : null;
+  }
   async del(key: string) {
     this.entries.delete(key);
   }
@@ -86,6 +92,10 @@ export class RedisStore implements Store {
   }
   async get(key: string) {
     return this.redis.get(this.prefix + key);
+  }
+  async ttl(key: string) {
+    const t = await this.redis.ttl(this.prefix + key);
+    return t >= 0 ? t : null;
   }
   async del(key: string) {
     await this.redis.del(this.prefix + key);

@@ -19,7 +19,7 @@ export interface SupergraphOptions {
 
 export interface RunningSupergraph {
   router: RunningRouter;
-  subgraphs: Record<SubgraphName, StartedSubgraph>;
+  subgraphs: Record<SubgraphName, StartedSubgraph> & { user: Awaited<ReturnType<typeof startUserSubgraph>> };
   store: Store;
   url: string;
   stop(): Promise<void>;
@@ -43,6 +43,7 @@ export async function startSupergraph(o: SupergraphOptions = {}): Promise<Runnin
     for (const name of ['security', 'user', 'product', 'order'] as const) {
       const peers = needsDiscovery ? { ...urls } : Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, `http://${host}:${portOf(n)}/graphql`]));
       started[name] = await starters[name]({
+        outboxDir: o.dataDir ? `${o.dataDir}/outbox` : null,
         host,
         port: portOf(name),
         databaseUrl: o.databaseUrl ?? null,
@@ -53,7 +54,7 @@ export async function startSupergraph(o: SupergraphOptions = {}): Promise<Runnin
       });
       urls[name] = started[name]!.url;
     }
-    const subgraphs = started as Record<SubgraphName, StartedSubgraph>;
+    const subgraphs = started as RunningSupergraph['subgraphs'];
     const router = await startRouter({ host, port: o.ports?.router ?? DEFAULT_PORTS.router, subgraphs: urls as Record<SubgraphName, string>, store });
     return {
       router,

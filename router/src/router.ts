@@ -51,7 +51,7 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
   });
   await apollo.start();
 
-  const authenticate = useJwtAuth({ issuer: tokenIssuer(), audience: tokenAudience(), jwksUrl: `${baseOf(o.subgraphs.user)}/.well-known/jwks.json`, log });
+  const authenticate = useJwtAuth({ issuer: tokenIssuer(), audience: tokenAudience(), jwksUrl: `${baseOf(o.subgraphs.user)}/.well-known/jwks.json`, log, store: o.store });
   const securityHeaders = useSecurityHeaders({ tls: false, landingPage: !production });
   const metrics = createMetrics('router');
 

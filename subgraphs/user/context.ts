@@ -2,14 +2,23 @@ import DataLoader from 'dataloader';
 import type { SubgraphContext } from '@palisade/kit';
 import type { UserRow } from './db/schema.ts';
 import type { AccountService } from './services/account.service.ts';
+import type { RecoveryService } from './services/recovery.service.ts';
+import type { SessionService } from './services/session.service.ts';
+import type { TotpService } from './services/totp.service.ts';
 
-export interface UserContext extends SubgraphContext {
+export interface UserServices {
   accounts: AccountService;
+  sessions: SessionService;
+  recovery: RecoveryService;
+  totp: TotpService;
+}
+
+export interface UserContext extends SubgraphContext, UserServices {
   userById: DataLoader<string, UserRow | null>;
 }
 
-export const createUserContext = (accounts: AccountService) => (base: SubgraphContext): UserContext => ({
+export const createUserContext = (services: UserServices) => (base: SubgraphContext): UserContext => ({
   ...base,
-  accounts,
-  userById: new DataLoader((ids) => accounts.byIds(ids)),
+  ...services,
+  userById: new DataLoader((ids) => services.accounts.byIds(ids)),
 });

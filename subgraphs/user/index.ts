@@ -6,39 +6,68 @@ import { createAuditWriter, envOptional, isProduction, runSubgraph, ConfigError,
 import { auditOutbox } from './db/schema.ts';
 import { resolvers } from './resolvers/index.ts';
 import { policies } from './rules.ts';
-import { createUserContext } from './context.ts';
+import { createUserContext, type UserServices } from './context.ts';
 import { AccountService } from './services/account.service.ts';
 import { SigningKeyService } from './services/signing-keys.service.ts';
+import { SessionService } from './services/session.service.ts';
+import { LockoutService } from './services/lockout.service.ts';
+import { TotpService } from './services/totp.service.ts';
+import { RecoveryService } from './services/recovery.service.ts';
+import { createMailer, type Mailer } from './services/mailer.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 export const typeDefs = parse(readFileSync(here('./schema.graphql'), 'utf8'));
+export { DevOutboxMailer } from './services/mailer.ts';
+export { SigningKeyService } from './services/signing-keys.service.ts';
 
-export async function startUserSubgraph(o: SubgraphOptions) {
-  let accounts!: AccountService;
+export interface UserSubgraphOptions extends SubgraphOptions {
+  /** Where development mail goes; null keeps it in memory only (tests). */
+  outboxDir?: string | null;
+}
+
+export async function startUserSubgraph(o: UserSubgraphOptions) {
+  let services!: UserServices;
+  let keys!: SigningKeyService;
+  let mailer!: Mailer;
   const running = await runSubgraph(
     {
       name: 'user',
       migrationsFolder: here('./db/migrations'),
       outbox: auditOutbox,
       build: async (rt) => {
-        const keys = new SigningKeyService(rt.database.db);
-        // Loaded before serving: signing inside a request's transaction must never have to create a key.
-        await keys.signingKey();
-        accounts = new AccountService({ db: rt.database.db, keys, audit: createAuditWriter('user', auditOutbox) });
+        const db = rt.database.db;
+        const audit = createAuditWriter('user', auditOutbox);
+        keys = new SigningKeyService(db);
+        await keys.start();
+        mailer = createMailer(rt.log, { outboxDir: o.outboxDir });
+        const sessions = new SessionService({ db, store: rt.store, keys, audit });
+        const lockout = new LockoutService(rt.store);
+        const totp = new TotpService({ db, store: rt.store, audit });
+        const recovery = new RecoveryService({ db, audit, mailer, sessions, lockout, log: rt.log });
+        const accounts = new AccountService({ db, audit, sessions, lockout, totp, recovery, log: rt.log });
+        services = { accounts, sessions, recovery, totp };
         return {
           name: 'user',
           typeDefs,
           resolvers,
           policies,
-          createContext: createUserContext(accounts),
+          createContext: createUserContext(services),
           routes: { 'GET /.well-known/jwks.json': async ({ res }) => sendJson(res, 200, await keys.jwks(), { 'cache-control': 'public, max-age=60' }) },
         };
       },
     },
     o,
   );
-  await bootstrapAdmin(accounts);
-  return running;
+  await bootstrapAdmin(services.accounts);
+  return {
+    ...running,
+    mailer,
+    keys,
+    async stop() {
+      keys.stop();
+      await running.stop();
+    },
+  };
 }
 
 /** The first administrator, from ADMIN_EMAIL / ADMIN_PASSWORD; in development a generated one, shown once. */

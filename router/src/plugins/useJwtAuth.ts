@@ -1,13 +1,15 @@
 import { createRemoteJWKSet } from 'jose';
 import { GraphQLError } from 'graphql';
 import { anonymousCaller, createAccessTokenVerifier, ErrorCode, TokenRejected, type Caller } from '@palisade/auth';
-import type { HttpContext, Logger } from '@palisade/kit';
+import { isSessionRevoked, type HttpContext, type Logger, type Store } from '@palisade/kit';
 
 export interface JwtAuthOptions {
   issuer: string;
   audience: string;
   jwksUrl: string;
   log: Logger;
+  /** Where revoked sessions are listed; a revoked session's tokens stop working at once. */
+  store: Store;
 }
 
 const rejected = (message: string) =>
@@ -30,6 +32,7 @@ export function useJwtAuth(o: JwtAuthOptions) {
     if (!match) throw rejected('Malformed Authorization header');
     try {
       const claims = await verify(match[1]!);
+      if (await isSessionRevoked(o.store, claims.sessionId)) throw new TokenRejected('session revoked');
       return { userId: claims.userId, sessionId: claims.sessionId, roles: claims.roles, scopes: claims.scopes, requestId: h.requestId, ip: h.ip, userAgent: ua };
     } catch (err) {
       const reason = err instanceof TokenRejected ? err.reason : 'unverifiable';

@@ -15,6 +15,9 @@ export const users = usersSchema.table(
     roles: text('roles').array().notNull().default(['CUSTOMER']),
     emailVerified: boolean('email_verified').notNull().default(false),
     active: boolean('active').notNull().default(true),
+    // TOTP secrets: the confirmed one, and one being enrolled until its first code proves the authenticator.
+    totpSecret: text('totp_secret'),
+    totpPendingSecret: text('totp_pending_secret'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -26,15 +29,43 @@ export const sessions = usersSchema.table(
   {
     id: uuid('id').primaryKey().defaultRandom(),
     userId: uuid('user_id').notNull().references(() => users.id),
-    // Only a hash of the refresh token is kept; the token itself exists only in the client's hands.
-    refreshTokenHash: text('refresh_token_hash').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }).notNull().defaultNow(),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
     ip: inet('ip'),
     userAgent: text('user_agent'),
   },
-  (t) => [uniqueIndex('sessions_refresh_key').on(t.refreshTokenHash), index('sessions_user_idx').on(t.userId)],
+  (t) => [index('sessions_user_idx').on(t.userId)],
+);
+
+/**
+ * Every refresh token a session was ever given, by hash. Only the newest is unrotated; presenting a
+ * rotated one means it was copied, so the whole session ends.
+ */
+export const refreshTokens = usersSchema.table(
+  'refresh_tokens',
+  {
+    hash: text('hash').primaryKey(),
+    sessionId: uuid('session_id').notNull().references(() => sessions.id),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    rotatedAt: timestamp('rotated_at', { withTimezone: true }),
+  },
+  (t) => [index('refresh_tokens_session_idx').on(t.sessionId)],
+);
+
+/** Single-use tokens mailed to the user (email verification, password reset); stored as hashes. */
+export const actionTokens = usersSchema.table(
+  'action_tokens',
+  {
+    hash: text('hash').primaryKey(),
+    userId: uuid('user_id').notNull().references(() => users.id),
+    purpose: text('purpose').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    usedAt: timestamp('used_at', { withTimezone: true }),
+  },
+  (t) => [index('action_tokens_user_idx').on(t.userId, t.purpose)],
 );
 
 export const signingKeys = usersSchema.table('signing_keys', {
@@ -50,3 +81,4 @@ export const signingKeys = usersSchema.table('signing_keys', {
 export const auditOutbox = auditOutboxTable(usersSchema);
 
 export type UserRow = typeof users.$inferSelect;
+export type SessionRow = typeof sessions.$inferSelect;

@@ -1,6 +1,6 @@
 import { scopesForRoles, type Role } from '@palisade/auth';
 import type { UserContext } from '../context.ts';
-import type { AuthPayload } from '../services/account.service.ts';
+import type { AuthPayload } from '../services/session.service.ts';
 
 /** The rest of this response is read as the account that just signed in, as its next request would be. */
 function actAs(ctx: UserContext, payload: AuthPayload): AuthPayload {
@@ -9,11 +9,21 @@ function actAs(ctx: UserContext, payload: AuthPayload): AuthPayload {
   return payload;
 }
 
+type Input<T> = { input: T };
+
 export const authResolvers = {
   Mutation: {
-    register: async (_: unknown, args: { input: { email: string; password: string; displayName: string } }, ctx: UserContext) =>
-      actAs(ctx, await ctx.accounts.register(ctx.caller, args.input)),
-    login: async (_: unknown, args: { input: { email: string; password: string } }, ctx: UserContext) =>
-      actAs(ctx, await ctx.accounts.login(ctx.caller, args.input)),
+    register: async (_: unknown, a: Input<{ email: string; password: string; displayName: string }>, ctx: UserContext) => actAs(ctx, await ctx.accounts.register(ctx.caller, a.input)),
+    login: async (_: unknown, a: Input<{ email: string; password: string; totpCode?: string }>, ctx: UserContext) => actAs(ctx, await ctx.accounts.login(ctx.caller, a.input)),
+    refreshSession: async (_: unknown, a: { refreshToken: string }, ctx: UserContext) => actAs(ctx, await ctx.sessions.refresh(ctx.caller, a.refreshToken)),
+    logout: (_: unknown, __: unknown, ctx: UserContext) => ctx.sessions.logout(ctx.caller),
+    revokeSession: (_: unknown, a: { id: string }, ctx: UserContext) => ctx.sessions.revokeOwn(ctx.caller, a.id),
+    changePassword: (_: unknown, a: Input<{ currentPassword: string; newPassword: string }>, ctx: UserContext) => ctx.accounts.changePassword(ctx.caller, a.input),
+    requestPasswordReset: (_: unknown, a: { email: string }, ctx: UserContext) => ctx.recovery.requestReset(ctx.caller, a.email),
+    resetPassword: (_: unknown, a: { token: string; newPassword: string }, ctx: UserContext) => ctx.recovery.resetPassword(ctx.caller, a.token, a.newPassword),
+    verifyEmail: (_: unknown, a: { token: string }, ctx: UserContext) => ctx.recovery.verifyEmail(ctx.caller, a.token),
+    enrollTotp: async (_: unknown, __: unknown, ctx: UserContext) => ctx.totp.enroll(ctx.caller, await ctx.accounts.getById(ctx.caller.userId!)),
+    confirmTotp: async (_: unknown, a: { code: string }, ctx: UserContext) => ctx.totp.confirm(ctx.caller, await ctx.accounts.getById(ctx.caller.userId!), a.code),
+    disableTotp: async (_: unknown, a: { code: string }, ctx: UserContext) => ctx.totp.disable(ctx.caller, await ctx.accounts.getById(ctx.caller.userId!), a.code),
   },
 };

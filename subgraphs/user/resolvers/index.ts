@@ -4,7 +4,8 @@ import { userResolvers } from './user.resolver.ts';
 
 export const resolvers = {
   DateTime: DateTimeScalar,
-  Query: { ...userResolvers.Query },
-  Mutation: { ...authResolvers.Mutation },
+  Query: userResolvers.Query,
+  Mutation: { ...authResolvers.Mutation, ...userResolvers.Mutation },
   User: userResolvers.User,
+  Session: userResolvers.Session,
 };

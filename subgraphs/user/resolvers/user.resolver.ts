@@ -1,6 +1,6 @@
 import { unauthenticated } from '@palisade/auth';
 import type { UserContext } from '../context.ts';
-import type { UserRow } from '../db/schema.ts';
+import type { SessionRow, UserRow } from '../db/schema.ts';
 
 export const userResolvers = {
   Query: {
@@ -10,9 +10,18 @@ export const userResolvers = {
     },
     user: (_: unknown, args: { id: string }, ctx: UserContext) => ctx.userById.load(args.id),
     users: (_: unknown, args: { first?: number; after?: string; search?: string }, ctx: UserContext) => ctx.accounts.list(args),
+    mySessions: (_: unknown, __: unknown, ctx: UserContext) => ctx.sessions.list(ctx.caller),
+  },
+  Mutation: {
+    updateProfile: (_: unknown, a: { input: { displayName?: string } }, ctx: UserContext) => ctx.accounts.updateProfile(ctx.caller, a.input),
+    setUserRoles: (_: unknown, a: { userId: string; roles: string[] }, ctx: UserContext) => ctx.accounts.setRoles(ctx.caller, a.userId, a.roles),
+    setUserActive: (_: unknown, a: { userId: string; active: boolean }, ctx: UserContext) => ctx.accounts.setActive(ctx.caller, a.userId, a.active),
   },
   User: {
     __resolveReference: (ref: { id: string }, ctx: UserContext) => ctx.userById.load(ref.id),
-    emailVerified: (u: UserRow) => u.emailVerified,
+    totpEnabled: (u: UserRow) => Boolean(u.totpSecret),
+  },
+  Session: {
+    current: (s: SessionRow, _: unknown, ctx: UserContext) => s.id === ctx.caller.sessionId,
   },
 };

@@ -1,25 +1,23 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { and, asc, count, eq, ilike, inArray, or, sql, type SQL } from 'drizzle-orm';
-import { hashPassword, issueAccessToken, verifyPassword, PublicError, ErrorCode, conflict, notFound, type Caller, type Role } from '@palisade/auth';
-import { decodeCursor, isUuid, pageSize, toConnection, tokenAudience, tokenIssuer, type AuditWriter, type Connection, type Db, type Tx } from '@palisade/kit';
-import { sessions, users, type UserRow } from '../db/schema.ts';
-import type { SigningKeyService } from './signing-keys.service.ts';
+import { and, asc, count, eq, ilike, inArray, ne, or, sql, type SQL } from 'drizzle-orm';
+import { badInput, conflict, hashPassword, isRole, notFound, PublicError, ErrorCode, verifyPassword, forbidden, type Caller, type Role } from '@palisade/auth';
+import { decodeCursor, isUuid, pageSize, toConnection, type AuditWriter, type Connection, type Db, type Logger } from '@palisade/kit';
+import { users, type UserRow } from '../db/schema.ts';
+import type { LockoutService } from './lockout.service.ts';
+import type { RecoveryService } from './recovery.service.ts';
+import type { AuthPayload, SessionService } from './session.service.ts';
+import type { TotpService } from './totp.service.ts';
 import { normalizeEmail, validateDisplayName, validateNewPassword } from './validation.ts';
 
-const REFRESH_TOKEN_DAYS = 30;
 const invalidCredentials = () => new PublicError(ErrorCode.UNAUTHENTICATED, 'Invalid email or password');
-
-export interface AuthPayload {
-  accessToken: string;
-  refreshToken: string;
-  expiresIn: number;
-  user: UserRow;
-}
 
 export interface AccountDeps {
   db: Db;
-  keys: SigningKeyService;
   audit: AuditWriter;
+  sessions: SessionService;
+  lockout: LockoutService;
+  totp: TotpService;
+  recovery: RecoveryService;
+  log: Logger;
 }
 
 export class AccountService {
@@ -34,50 +32,104 @@ export class AccountService {
       const [user] = await tx.insert(users).values({ email, displayName, passwordHash, roles: ['CUSTOMER'] }).onConflictDoNothing().returning();
       if (!user) throw conflict('An account with that email already exists');
       await this.d.audit(tx, caller, { action: 'auth.register', outcome: 'SUCCESS', actorId: user.id, resourceType: 'User', resourceId: user.id });
-      return this.startSession(tx, caller, user);
+      await this.d.recovery.sendVerification(tx, user);
+      return this.d.sessions.start(tx, caller, user);
     });
   }
 
-  async login(caller: Caller, input: { email: string; password: string }): Promise<AuthPayload> {
+  async login(caller: Caller, input: { email: string; password: string; totpCode?: string | null }): Promise<AuthPayload> {
+    const typed = typeof input.email === 'string' ? input.email.trim().toLowerCase().slice(0, 254) : '';
+    await this.d.lockout.assertMayTry(typed, caller.ip);
     let email: string | null = null;
     try {
       email = normalizeEmail(input.email);
     } catch {}
     const [user] = email ? await this.d.db.select().from(users).where(eq(users.email, email)).limit(1) : [];
     // Unknown email and wrong password take the same path and the same time (a dummy hash is checked).
-    const ok = (await verifyPassword(user?.passwordHash, input.password)) && user?.active === true;
-    if (!ok || !user) {
-      await this.d.db.transaction((tx) =>
-        this.d.audit(tx, caller, { action: 'auth.login_failed', outcome: 'FAILURE', actorId: user?.id ?? null, resourceType: 'User', resourceId: user?.id ?? null, metadata: { reason: user ? (user.active ? 'bad_password' : 'inactive') : 'unknown_email' } }),
-      );
+    const passwordOk = await verifyPassword(user?.passwordHash, input.password);
+    let reason = !user ? 'unknown_email' : !passwordOk ? 'bad_password' : !user.active ? 'inactive' : null;
+    if (!reason && user?.totpSecret) {
+      if (!input.totpCode) throw new PublicError(ErrorCode.UNAUTHENTICATED, 'A one-time code is required', { field: 'totpCode' });
+      if (!(await this.d.totp.check(user, user.totpSecret, input.totpCode))) reason = 'bad_totp';
+    }
+    if (reason || !user) {
+      const lockedFor = await this.d.lockout.recordFailure(typed, caller.ip);
+      await this.d.db.transaction(async (tx) => {
+        const subject = { actorId: user?.id ?? null, resourceType: 'User', resourceId: user?.id ?? null };
+        await this.d.audit(tx, caller, { action: 'auth.login_failed', outcome: 'FAILURE', ...subject, metadata: { reason, email: user ? undefined : typed.slice(0, 100) } });
+        if (lockedFor) await this.d.audit(tx, caller, { action: 'auth.locked', outcome: 'DENIED', ...subject, metadata: { seconds: lockedFor } });
+      });
+      if (reason === 'bad_totp') throw new PublicError(ErrorCode.UNAUTHENTICATED, 'Invalid one-time code', { field: 'totpCode' });
       throw invalidCredentials();
     }
+    await this.d.lockout.recordSuccess(typed);
     return this.d.db.transaction(async (tx) => {
       await this.d.audit(tx, caller, { action: 'auth.login', outcome: 'SUCCESS', actorId: user.id, resourceType: 'User', resourceId: user.id });
-      return this.startSession(tx, caller, user);
+      return this.d.sessions.start(tx, caller, user);
     });
   }
 
-  private async startSession(tx: Tx, caller: Caller, user: UserRow): Promise<AuthPayload> {
-    const refreshToken = randomBytes(32).toString('base64url');
-    const [session] = await tx
-      .insert(sessions)
-      .values({
-        userId: user.id,
-        refreshTokenHash: hashRefreshToken(refreshToken),
-        expiresAt: new Date(Date.now() + REFRESH_TOKEN_DAYS * 86_400_000),
-        ip: caller.ip && isIp(caller.ip) ? caller.ip : null,
-        userAgent: caller.userAgent?.slice(0, 512) ?? null,
-      })
-      .returning({ id: sessions.id });
-    const { token, expiresIn } = await issueAccessToken(await this.d.keys.signingKey(), {
-      issuer: tokenIssuer(),
-      audience: tokenAudience(),
-      userId: user.id,
-      sessionId: session!.id,
-      roles: user.roles as Role[],
+  async updateProfile(caller: Caller, input: { displayName?: string | null }): Promise<UserRow> {
+    if (input.displayName == null) throw badInput('input changes nothing');
+    const displayName = validateDisplayName(input.displayName);
+    return this.d.db.transaction(async (tx) => {
+      const [user] = await tx.update(users).set({ displayName, updatedAt: new Date() }).where(eq(users.id, caller.userId!)).returning();
+      if (!user) throw notFound('User not found');
+      await this.d.audit(tx, caller, { action: 'user.profile_updated', outcome: 'SUCCESS', resourceType: 'User', resourceId: user.id, metadata: { fields: ['displayName'] } });
+      return user;
     });
-    return { accessToken: token, refreshToken, expiresIn, user };
+  }
+
+  /** Needs the current password; every other session of the user ends. */
+  async changePassword(caller: Caller, input: { currentPassword: string; newPassword: string }): Promise<boolean> {
+    const user = await this.getById(caller.userId!);
+    if (!(await verifyPassword(user.passwordHash, input.currentPassword))) throw new PublicError(ErrorCode.FORBIDDEN, 'Current password is not right', { field: 'currentPassword' });
+    validateNewPassword(input.newPassword, user.email);
+    if (input.newPassword === input.currentPassword) throw badInput('The new password must differ from the current one', 'newPassword');
+    const passwordHash = await hashPassword(input.newPassword);
+    await this.d.db.transaction(async (tx) => {
+      await tx.update(users).set({ passwordHash, updatedAt: new Date() }).where(eq(users.id, user.id));
+      const ended = await this.d.sessions.revokeAllFor(tx, user.id, caller.sessionId);
+      await this.d.audit(tx, caller, { action: 'auth.password_changed', outcome: 'SUCCESS', resourceType: 'User', resourceId: user.id, metadata: { sessionsEnded: ended } });
+    });
+    return true;
+  }
+
+  async setRoles(caller: Caller, userId: string, roles: string[]): Promise<UserRow> {
+    if (!isUuid(userId)) throw notFound('User not found');
+    const wanted = [...new Set(roles)];
+    if (!wanted.length || !wanted.every(isRole)) throw badInput('roles must name at least one known role', 'roles');
+    if (!wanted.includes('CUSTOMER')) wanted.unshift('CUSTOMER');
+    return this.d.db.transaction(async (tx) => {
+      const [before] = await tx.select().from(users).where(eq(users.id, userId)).for('update');
+      if (!before) throw notFound('User not found');
+      if (before.roles.includes('ADMIN') && !wanted.includes('ADMIN')) await this.assertAnotherAdmin(tx, userId);
+      const [user] = await tx.update(users).set({ roles: wanted as Role[], updatedAt: new Date() }).where(eq(users.id, userId)).returning();
+      await this.d.audit(tx, caller, { action: 'user.roles_changed', outcome: 'SUCCESS', resourceType: 'User', resourceId: userId, metadata: { from: before.roles, to: wanted } });
+      return user!;
+    });
+  }
+
+  /** Deactivation ends every session at once; an active admin must remain. */
+  async setActive(caller: Caller, userId: string, active: boolean): Promise<UserRow> {
+    if (!isUuid(userId)) throw notFound('User not found');
+    return this.d.db.transaction(async (tx) => {
+      const [before] = await tx.select().from(users).where(eq(users.id, userId)).for('update');
+      if (!before) throw notFound('User not found');
+      if (!active && before.roles.includes('ADMIN')) await this.assertAnotherAdmin(tx, userId);
+      const [user] = await tx.update(users).set({ active, updatedAt: new Date() }).where(eq(users.id, userId)).returning();
+      const ended = active ? 0 : await this.d.sessions.revokeAllFor(tx, userId);
+      await this.d.audit(tx, caller, { action: 'user.active_changed', outcome: 'SUCCESS', resourceType: 'User', resourceId: userId, metadata: { active, sessionsEnded: ended } });
+      return user!;
+    });
+  }
+
+  private async assertAnotherAdmin(tx: Parameters<Parameters<Db['transaction']>[0]>[0], except: string) {
+    const [other] = await tx
+      .select({ n: count() })
+      .from(users)
+      .where(and(ne(users.id, except), eq(users.active, true), sql`'ADMIN' = any(${users.roles})`));
+    if (!other?.n) throw forbidden('That would leave no active administrator');
   }
 
   async byIds(ids: readonly string[]): Promise<(UserRow | null)[]> {
@@ -99,7 +151,7 @@ export class AccountService {
     const filters: SQL[] = [];
     const search = args.search?.trim();
     if (search) {
-      if (search.length > 100) throw new PublicError(ErrorCode.BAD_USER_INPUT, 'search is too long', { field: 'search' });
+      if (search.length > 100) throw badInput('search is too long', 'search');
       const pattern = `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       filters.push(or(ilike(users.email, pattern), ilike(users.displayName, pattern))!);
     }
@@ -124,6 +176,3 @@ export class AccountService {
     return Boolean(created);
   }
 }
-
-export const hashRefreshToken = (token: string) => createHash('sha256').update(token).digest('base64url');
-const isIp = (s: string) => /^[0-9a-f:.]+$/i.test(s) && s.length <= 45;

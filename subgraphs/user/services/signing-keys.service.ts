@@ -4,17 +4,33 @@ import type { Db } from '@palisade/kit';
 import type { JWK } from 'jose';
 import { signingKeys } from '../db/schema.ts';
 
+const RELOAD_MS = 30_000;
+
 /** The access-token signing keys: the newest active one signs; the JWKS lists all still verifying. */
 export class SigningKeyService {
   private current: Promise<SigningKey> | null = null;
+  private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly db: Db) {}
 
+  /**
+   * Loads the key before serving and re-reads it in the background, so a rotation by another process
+   * (`palisade keys rotate`) is picked up without a query inside anyone's transaction.
+   */
+  async start(): Promise<void> {
+    this.current = Promise.resolve(await this.loadOrCreate());
+    this.timer = setInterval(() => {
+      this.loadOrCreate().then((k) => (this.current = Promise.resolve(k)), () => {});
+    }, RELOAD_MS);
+    this.timer.unref();
+  }
+
+  stop() {
+    if (this.timer) clearInterval(this.timer);
+  }
+
   signingKey(): Promise<SigningKey> {
-    this.current ??= this.loadOrCreate().catch((err) => {
-      this.current = null;
-      throw err;
-    });
+    if (!this.current) throw new Error('signing keys not loaded');
     return this.current;
   }
 

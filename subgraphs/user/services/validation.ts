@@ -1,4 +1,4 @@
-import { badInput } from '@palisade/auth';
+import { badInput, isCommonPassword } from '@palisade/auth';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -12,6 +12,7 @@ export function validateNewPassword(password: string, email: string): void {
   if (password.length < 12 || password.length > 128) throw badInput('password must be 12 to 128 characters', 'password');
   const local = email.split('@')[0] ?? '';
   if (local.length >= 3 && password.toLowerCase().includes(local)) throw badInput('password must not contain your email name', 'password');
+  if (isCommonPassword(password)) throw badInput('password is too common; choose another', 'password');
 }
 
 export function validateDisplayName(raw: string): string {

@@ -1,0 +1,54 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createTransport } from 'nodemailer';
+import { dataDir, envOptional, envString, isProduction, ConfigError, type Logger } from '@palisade/kit';
+
+export interface Mail {
+  to: string;
+  subject: string;
+  text: string;
+}
+
+export interface Mailer {
+  send(mail: Mail): Promise<void>;
+}
+
+/**
+ * Development mail: kept in memory for tests and written to <data dir>/outbox/ for developers, so
+ * verification and reset links can be followed without a mail server.
+ */
+export class DevOutboxMailer implements Mailer {
+  readonly sent: (Mail & { at: Date })[] = [];
+  constructor(private readonly dir: string | null, private readonly log: Logger | null) {}
+  async send(mail: Mail) {
+    this.sent.push({ ...mail, at: new Date() });
+    if (this.sent.length > 1000) this.sent.shift();
+    if (this.dir) {
+      mkdirSync(this.dir, { recursive: true });
+      writeFileSync(join(this.dir, `${Date.now()}-${mail.to.replace(/[^a-z0-9@.]/gi, '_')}.txt`), `To: ${mail.to}\nSubject: ${mail.subject}\n\n${mail.text}\n`);
+    }
+    this.log?.info({ to: mail.to, subject: mail.subject }, 'mail written to the development outbox');
+  }
+  /** The newest mail to an address, for tests. */
+  lastTo(to: string) {
+    return [...this.sent].reverse().find((m) => m.to === to) ?? null;
+  }
+}
+
+export class SmtpMailer implements Mailer {
+  private readonly transport;
+  constructor(url: string, private readonly from: string) {
+    this.transport = createTransport(url);
+  }
+  async send(mail: Mail) {
+    await this.transport.sendMail({ from: this.from, to: mail.to, subject: mail.subject, text: mail.text });
+  }
+}
+
+/** SMTP_URL (e.g. smtps://user:pass@smtp.example.com) sends real mail; without it, the development outbox. */
+export function createMailer(log: Logger | null, o: { outboxDir?: string | null } = {}): Mailer {
+  const url = envOptional('SMTP_URL');
+  if (url) return new SmtpMailer(url, envString('MAIL_FROM', 'Palisade <no-reply@palisade.local>'));
+  if (isProduction()) throw new ConfigError('SMTP_URL is required in production (password reset and email verification send mail)');
+  return new DevOutboxMailer(o.outboxDir === undefined ? join(dataDir(), 'outbox') : o.outboxDir, log);
+}
