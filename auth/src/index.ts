@@ -8,3 +8,4 @@ export * from './signed-context.ts';
 export * from './access-annotations.ts';
 export * from './shield.ts';
 export * from './password-policy.ts';
+export * from './external-issuer.ts';

@@ -28,13 +28,27 @@ export class HttpError extends Error {
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
+/**
+ * The client's address. Behind TRUST_PROXY_HOPS proxies, the address the outermost trusted proxy saw
+ * (counted from the right of X-Forwarded-For); never a value the client could simply write itself.
+ */
+export function clientIp(req: IncomingMessage, trustedHops: number): string {
+  const socket = (req.socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
+  if (trustedHops <= 0) return socket;
+  const header = req.headers['x-forwarded-for'];
+  const chain = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((s) => s.trim()).filter(Boolean);
+  const candidate = chain[chain.length - trustedHops];
+  return candidate && /^[0-9a-f:.]{2,45}$/i.test(candidate) ? candidate : socket;
+}
+
 export function createHttpServer(routes: Routes, log: Logger): Server {
+  const trustedHops = Number(process.env.TRUST_PROXY_HOPS ?? 0) || 0;
   const server = createServer(async (req, res) => {
     const incoming = req.headers['x-request-id'];
     const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('x-request-id', requestId);
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const h: HttpContext = { req, res, url, requestId, ip: req.socket.remoteAddress ?? 'unknown' };
+    const h: HttpContext = { req, res, url, requestId, ip: clientIp(req, trustedHops) };
     const handler = routes[`${req.method} ${url.pathname}`];
     try {
       if (!handler) {

@@ -4,9 +4,10 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import {
-  closeServer, createHttpServer, createLogger, createMetrics, errorReportingPlugin, executeApollo, HttpError, isJson, isProduction, listen, loadInternalKeys,
+  closeServer, createHttpServer, envOptional, createLogger, createMetrics, errorReportingPlugin, executeApollo, HttpError, isJson, isProduction, listen, loadInternalKeys,
   maskError, parseJsonBody, readBody, sendJson, SUBGRAPH_NAMES, tokenAudience, tokenIssuer, type Logger, type Routes, type Store, type SubgraphName,
 } from '@palisade/kit';
+import { parseExternalIssuers, type ExternalIssuerConfig } from '@palisade/auth';
 import type { RouterContext } from './context.ts';
 import { loadSupergraph } from './supergraph.ts';
 import { useJwtAuth } from './plugins/useJwtAuth.ts';
@@ -21,6 +22,8 @@ export interface RouterOptions {
   store: Store;
   supergraphSdl?: string;
   log?: Logger;
+  /** Defaults to OIDC_ISSUERS (a JSON array). */
+  externalIssuers?: ExternalIssuerConfig[];
 }
 
 export interface RunningRouter {
@@ -51,7 +54,7 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
   });
   await apollo.start();
 
-  const authenticate = useJwtAuth({ issuer: tokenIssuer(), audience: tokenAudience(), jwksUrl: `${baseOf(o.subgraphs.user)}/.well-known/jwks.json`, log, store: o.store });
+  const authenticate = useJwtAuth({ issuer: tokenIssuer(), audience: tokenAudience(), jwksUrl: `${baseOf(o.subgraphs.user)}/.well-known/jwks.json`, log, store: o.store, externalIssuers: o.externalIssuers ?? parseExternalIssuers(envOptional('OIDC_ISSUERS')) });
   const securityHeaders = useSecurityHeaders({ tls: false, landingPage: !production });
   const metrics = createMetrics('router');
 

@@ -1,6 +1,8 @@
-import { createRemoteJWKSet } from 'jose';
+import { createRemoteJWKSet, decodeJwt } from 'jose';
 import { GraphQLError } from 'graphql';
-import { anonymousCaller, createAccessTokenVerifier, ErrorCode, TokenRejected, type Caller } from '@palisade/auth';
+import {
+  anonymousCaller, createAccessTokenVerifier, createExternalVerifier, ErrorCode, TokenRejected, type AccessTokenVerifier, type Caller, type ExternalIssuerConfig,
+} from '@palisade/auth';
 import { isSessionRevoked, type HttpContext, type Logger, type Store } from '@palisade/kit';
 
 export interface JwtAuthOptions {
@@ -10,19 +12,25 @@ export interface JwtAuthOptions {
   log: Logger;
   /** Where revoked sessions are listed; a revoked session's tokens stop working at once. */
   store: Store;
+  /** Other OpenID Connect issuers whose tokens are accepted, with their role mapping. */
+  externalIssuers?: ExternalIssuerConfig[];
 }
+
+// On an unknown kid (a key rotation) the key set is fetched again, at most this often.
+const JWKS_COOLDOWN_MS = 5_000;
 
 const rejected = (message: string) =>
   new GraphQLError(message, { extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401, headers: new Map([['www-authenticate', 'Bearer error="invalid_token"']]) } } });
+
+const remoteKeys = (url: string) => createRemoteJWKSet(new URL(url), { cooldownDuration: JWKS_COOLDOWN_MS, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 });
 
 /**
  * Turns the Authorization header into a caller. No header is anonymous; a header that does not verify
  * is refused outright, never downgraded to anonymous.
  */
 export function useJwtAuth(o: JwtAuthOptions) {
-  // jose refetches on an unknown kid (key rotation), at most once per cooldown.
-  const keys = createRemoteJWKSet(new URL(o.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 });
-  const verify = createAccessTokenVerifier({ issuer: o.issuer, audience: o.audience, keys });
+  const verifiers = new Map<string, AccessTokenVerifier>([[o.issuer, createAccessTokenVerifier({ issuer: o.issuer, audience: o.audience, keys: remoteKeys(o.jwksUrl) })]]);
+  for (const ext of o.externalIssuers ?? []) verifiers.set(ext.issuer, createExternalVerifier(ext, remoteKeys(ext.jwksUrl)));
 
   return async function authenticate(h: HttpContext): Promise<Caller> {
     const ua = h.req.headers['user-agent']?.slice(0, 256) ?? null;
@@ -31,6 +39,15 @@ export function useJwtAuth(o: JwtAuthOptions) {
     const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/.exec(header);
     if (!match) throw rejected('Malformed Authorization header');
     try {
+      // The unverified issuer only picks which keys to check against; it grants nothing by itself.
+      let iss: string | undefined;
+      try {
+        iss = decodeJwt(match[1]!).iss;
+      } catch {
+        throw new TokenRejected('malformed');
+      }
+      const verify = iss ? verifiers.get(iss) : undefined;
+      if (!verify) throw new TokenRejected('unknown issuer');
       const claims = await verify(match[1]!);
       if (await isSessionRevoked(o.store, claims.sessionId)) throw new TokenRejected('session revoked');
       return { userId: claims.userId, sessionId: claims.sessionId, roles: claims.roles, scopes: claims.scopes, requestId: h.requestId, ip: h.ip, userAgent: ua };

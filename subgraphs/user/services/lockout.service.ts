@@ -12,6 +12,7 @@ const MAX_LOCK_SECONDS = 15 * 60;
  */
 export class LockoutService {
   private readonly ipLimit: number;
+  private readonly lockBaseSeconds = envInt('LOGIN_LOCK_BASE_SECONDS', 60);
   constructor(private readonly store: Store) {
     this.ipLimit = Math.max(1, Math.round(envInt('LOGIN_IP_FAILURE_LIMIT', 20) * Number(process.env.RATE_LIMIT_SCALE ?? 1)));
   }
@@ -39,7 +40,7 @@ export class LockoutService {
     if (failures < ACCOUNT_FAILURES) return null;
     // Each lock in a day doubles the wait: 1, 2, 4, 8 minutes, then 15.
     const locks = await this.store.incr(`login-locks:${acct}`, 24 * 3600);
-    const seconds = Math.min(60 * 2 ** (locks - 1), MAX_LOCK_SECONDS);
+    const seconds = Math.min(this.lockBaseSeconds * 2 ** (locks - 1), MAX_LOCK_SECONDS);
     await this.store.set(`login-lock:${acct}`, '1', seconds);
     await this.store.del(`login-fail:acct:${acct}`);
     return seconds;
