@@ -10,16 +10,22 @@ export class GraphQLClient {
   constructor(
     readonly url: string,
     readonly token: string | null = null,
+    readonly headers: Record<string, string> = {},
   ) {}
 
   withToken(token: string | null) {
-    return new GraphQLClient(this.url, token);
+    return new GraphQLClient(this.url, token, this.headers);
+  }
+
+  /** As if calling from another address (the router trusts one proxy hop in these tests). */
+  from(ip: string) {
+    return new GraphQLClient(this.url, this.token, { ...this.headers, 'x-forwarded-for': ip });
   }
 
   async request<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Promise<GraphQLResponse<T>> {
     const res = await fetch(this.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...headers },
+      headers: { 'content-type': 'application/json', ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...this.headers, ...headers },
       body: JSON.stringify({ query, variables }),
     });
     const text = await res.text();
