@@ -90,12 +90,12 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
     },
     'GET /metrics': metrics.route,
     'GET /.well-known/jwks.json': async ({ res }) => {
-      if (!jwksCache || Date.now() - jwksCache.at > 60_000) {
+      if (!jwksCache || Date.now() - jwksCache.at > 10_000) {
         const r = await fetch(`${baseOf(o.subgraphs.user)}/.well-known/jwks.json`, { signal: AbortSignal.timeout(3_000) }).catch(() => null);
         if (!r?.ok) throw new HttpError(503, 'INTERNAL_SERVER_ERROR', 'Key set unavailable');
         jwksCache = { at: Date.now(), body: await r.json() };
       }
-      sendJson(res, 200, jwksCache.body, { 'cache-control': 'public, max-age=60' });
+      sendJson(res, 200, jwksCache.body, { 'cache-control': 'public, max-age=10' });
     },
     'GET /graphql': graphql,
     'POST /graphql': graphql,
