@@ -105,6 +105,16 @@ describe('sessions', () => {
   });
 });
 
+describe('profile', () => {
+  it('lets a user rename themself, with the name validated', async () => {
+    const c = await env.asCustomer('Old Name');
+    const q = 'mutation($i: UpdateProfileInput!) { updateProfile(input: $i) { displayName } }';
+    expect(await c.ok(q, { i: { displayName: '  New Name ' } })).toEqual({ updateProfile: { displayName: 'New Name' } });
+    expect(codesOf(await c.request(q, { i: { displayName: 'x'.repeat(81) } }))).toEqual(['BAD_USER_INPUT']);
+    expect(codesOf(await anon().request(q, { i: { displayName: 'Nobody' } }))).toEqual(['UNAUTHENTICATED']);
+  });
+});
+
 describe('brute force', () => {
   it('locks an account after 5 failures, with growing waits, and unlocks when the wait is over', async () => {
     const c = await env.asCustomer('Target');
