@@ -7,6 +7,7 @@ import type { Logger } from './logger.ts';
 const REQUEST_ERROR_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'OPERATION_RESOLUTION_FAILURE', 'BAD_USER_INPUT']);
 const SAFE_EXTENSIONS = ['retryAfterSeconds', 'field', 'requestId', 'cost', 'limit'];
 const SUGGESTION = / ?Did you mean [^?]*\?/g;
+const TOKEN_LIMIT = /more than \d+ tokens/;
 
 export interface MaskOptions {
   /** Strip "Did you mean …" hints, which map the schema for an attacker. */
@@ -22,6 +23,8 @@ export function maskError(formatted: GraphQLFormattedError, o: MaskOptions): Gra
   let outCode: string;
   let message = formatted.message;
   if (ERROR_CODES.includes(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) outCode = code;
+  // The parser's own token limit is an operation-size limit like depth or cost.
+  else if (code === 'GRAPHQL_PARSE_FAILED' && TOKEN_LIMIT.test(message)) outCode = ErrorCode.QUERY_TOO_COMPLEX;
   else if (REQUEST_ERROR_CODES.has(code)) outCode = ErrorCode.BAD_USER_INPUT;
   else if (code === 'PERSISTED_QUERY_NOT_FOUND') outCode = code;
   else {

@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse, type RequestListener } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from './logger.ts';
 
@@ -41,9 +42,9 @@ export function clientIp(req: IncomingMessage, trustedHops: number): string {
   return candidate && /^[0-9a-f:.]{2,45}$/i.test(candidate) ? candidate : socket;
 }
 
-export function createHttpServer(routes: Routes, log: Logger): Server {
+export function createHttpServer(routes: Routes, log: Logger, tls: { cert: string; key: string } | null = null): Server {
   const trustedHops = Number(process.env.TRUST_PROXY_HOPS ?? 0) || 0;
-  const server = createServer(async (req, res) => {
+  const handle: RequestListener = async (req, res) => {
     const incoming = req.headers['x-request-id'];
     const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('x-request-id', requestId);
@@ -62,7 +63,8 @@ export function createHttpServer(routes: Routes, log: Logger): Server {
       if (!res.headersSent) sendJson(res, e.status, { errors: [{ message: e.message, extensions: { code: e.code, requestId } }] });
       else res.destroy();
     }
-  });
+  };
+  const server: Server = tls ? (createTlsServer({ cert: tls.cert, key: tls.key }, handle) as unknown as Server) : createServer(handle);
   server.keepAliveTimeout = 65_000; // longer than common proxy idle timeouts, so they close first
   server.headersTimeout = 66_000;
   server.requestTimeout = 30_000;

@@ -13,6 +13,18 @@ import { loadSupergraph } from './supergraph.ts';
 import { useJwtAuth } from './plugins/useJwtAuth.ts';
 import { useSignedContext } from './plugins/useSignedContext.ts';
 import { useSecurityHeaders } from './plugins/useSecurityHeaders.ts';
+import { useOperationLimits, operationLimitsFromEnv, type OperationLimits } from './plugins/useOperationLimits.ts';
+import { useCors } from './plugins/useCors.ts';
+import { costModelFromSupergraph } from './cost-model.ts';
+import { readFileSync } from 'node:fs';
+
+function tlsFromEnv(): { cert: string; key: string } | null {
+  const cert = envOptional('TLS_CERT_FILE');
+  const key = envOptional('TLS_KEY_FILE');
+  if (!cert && !key) return null;
+  if (!cert || !key) throw new Error('TLS needs both TLS_CERT_FILE and TLS_KEY_FILE');
+  return { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') };
+}
 
 export interface RouterOptions {
   port: number;
@@ -24,6 +36,13 @@ export interface RouterOptions {
   log?: Logger;
   /** Defaults to OIDC_ISSUERS (a JSON array). */
   externalIssuers?: ExternalIssuerConfig[];
+  /** Production behaviour (no Sandbox, no introspection, no suggestions); defaults to NODE_ENV. */
+  production?: boolean;
+  limits?: OperationLimits;
+  /** Browser origins allowed to call the API; defaults to CORS_ORIGINS (comma-separated). */
+  corsOrigins?: string[];
+  /** TLS certificate and key (PEM); default TLS_CERT_FILE / TLS_KEY_FILE. */
+  tls?: { cert: string; key: string } | null;
 }
 
 export interface RunningRouter {
@@ -37,29 +56,36 @@ const baseOf = (url: string) => url.replace(/\/graphql$/, '');
 
 export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
   const log = o.log ?? createLogger('router');
-  const production = isProduction();
+  const production = o.production ?? isProduction();
   const keys = await loadInternalKeys('router', []);
-  const gateway = new ApolloGateway({ supergraphSdl: o.supergraphSdl ?? loadSupergraph(), buildService: useSignedContext(keys.signer, o.subgraphs) });
+  const supergraphSdl = o.supergraphSdl ?? loadSupergraph();
+  const limits = o.limits ?? operationLimitsFromEnv();
+  const gateway = new ApolloGateway({ supergraphSdl, buildService: useSignedContext(keys.signer, o.subgraphs) });
   const apollo = new ApolloServer<RouterContext>({
     gateway: gateway as never,
     introspection: !production,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
+    parseOptions: { maxTokens: limits.maxTokens },
     includeStacktraceInErrorResponses: false,
     formatError: (formatted) => maskError(formatted, { hideSuggestions: production }),
     plugins: [
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
       errorReportingPlugin<RouterContext>(log),
+      useOperationLimits(limits, costModelFromSupergraph(supergraphSdl)),
     ],
   });
   await apollo.start();
 
   const authenticate = useJwtAuth({ issuer: tokenIssuer(), audience: tokenAudience(), jwksUrl: `${baseOf(o.subgraphs.user)}/.well-known/jwks.json`, log, store: o.store, externalIssuers: o.externalIssuers ?? parseExternalIssuers(envOptional('OIDC_ISSUERS')) });
-  const securityHeaders = useSecurityHeaders({ tls: false, landingPage: !production });
+  const tls = o.tls === undefined ? tlsFromEnv() : o.tls;
+  const securityHeaders = useSecurityHeaders({ tls: Boolean(tls), landingPage: !production });
+  const cors = useCors(o.corsOrigins ?? (envOptional('CORS_ORIGINS') ?? '').split(',').map((s) => s.trim()).filter(Boolean));
   const metrics = createMetrics('router');
 
   const graphql = async (h: Parameters<Routes[string]>[0]) => {
     securityHeaders(h.res);
+    cors.apply(h);
     let body: unknown;
     if (h.req.method === 'POST') {
       const raw = await readBody(h.req);
@@ -99,18 +125,19 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
     },
     'GET /graphql': graphql,
     'POST /graphql': graphql,
+    'OPTIONS /graphql': (h) => cors.preflight(h),
     'GET /': ({ res }) => {
       res.writeHead(302, { location: '/graphql' });
       res.end();
     },
   };
 
-  const server = createHttpServer(routes, log);
+  const server = createHttpServer(routes, log, tls);
   const port = await listen(server, o.port, o.host);
   log.info({ port }, `router listening: http://${o.host === '0.0.0.0' ? 'localhost' : o.host}:${port}/graphql`);
   return {
     port,
-    url: `http://${o.host}:${port}/graphql`,
+    url: `${tls ? 'https' : 'http'}://${o.host}:${port}/graphql`,
     server,
     async stop() {
       await closeServer(server);

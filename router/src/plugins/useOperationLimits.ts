@@ -1,0 +1,55 @@
+import { GraphQLError, Kind, type FragmentDefinitionNode } from 'graphql';
+import type { ApolloServerPlugin } from '@apollo/server';
+import { ErrorCode } from '@palisade/auth';
+import { envInt } from '@palisade/kit';
+import type { CostModel } from '../cost-model.ts';
+import { measureOperation } from '../operation-measure.ts';
+import type { RouterContext } from '../context.ts';
+
+export interface OperationLimits {
+  maxDepth: number;
+  maxAliases: number;
+  maxDirectives: number;
+  maxCost: number;
+  /** Applied by the parser itself, before anything is built from the document. */
+  maxTokens: number;
+}
+
+export const operationLimitsFromEnv = (): OperationLimits => ({
+  maxDepth: envInt('MAX_QUERY_DEPTH', 12),
+  maxAliases: envInt('MAX_QUERY_ALIASES', 30),
+  maxDirectives: envInt('MAX_QUERY_DIRECTIVES', 50),
+  maxCost: envInt('MAX_QUERY_COST', 5000),
+  maxTokens: envInt('MAX_QUERY_TOKENS', 5000),
+});
+
+const tooComplex = (message: string, extensions: Record<string, unknown>) =>
+  new GraphQLError(message, { extensions: { code: ErrorCode.QUERY_TOO_COMPLEX, ...extensions, http: { status: 400 } } });
+
+/** Refuses an operation before any subgraph is asked, when its shape or estimated cost is over the limits. */
+export function useOperationLimits(limits: OperationLimits, model: CostModel, onRefused?: (ctx: RouterContext, reason: string) => void): ApolloServerPlugin<RouterContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, document, schema, request, contextValue }) {
+          if (!operation) return;
+          const fragments: Record<string, FragmentDefinitionNode> = {};
+          for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
+          const m = measureOperation(schema, operation, fragments, request.variables ?? {}, model);
+          const over: [keyof typeof m, number][] = [
+            ['depth', limits.maxDepth],
+            ['aliases', limits.maxAliases],
+            ['directives', limits.maxDirectives],
+            ['cost', limits.maxCost],
+          ];
+          for (const [what, limit] of over) {
+            if (m[what] > limit) {
+              onRefused?.(contextValue, `${what} ${m[what]} > ${limit}`);
+              throw tooComplex(`Operation ${what} ${m[what]} exceeds the limit of ${limit}`, { [what === 'cost' ? 'cost' : 'limit']: what === 'cost' ? m.cost : limit, ...(what === 'cost' ? { limit } : {}) });
+            }
+          }
+        },
+      };
+    },
+  };
+}
