@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { startSupergraph, type RunningSupergraph } from '@palisade/ops/supergraph';
+import { startSupergraph, type RunningSupergraph, type SupergraphOptions } from '@palisade/ops/supergraph';
 import { createTestDatabase, testRedisPrefix, testServers } from '@palisade/kit/testing/index';
 import { GraphQLClient } from './client.ts';
 
@@ -21,7 +21,7 @@ export interface TestEnvironment {
  * Boots the real router and four subgraphs for one test file, on a fresh database of the harness's
  * Postgres (or PGlite when there is none) and a private key prefix on its Redis.
  */
-export async function createTestEnvironment(o: { embedded?: boolean } = {}): Promise<TestEnvironment> {
+export async function createTestEnvironment(o: { embedded?: boolean; router?: SupergraphOptions['router'] } = {}): Promise<TestEnvironment> {
   process.env.ADMIN_EMAIL = ADMIN.email;
   process.env.ADMIN_PASSWORD = ADMIN.password;
   const servers = testServers();
@@ -34,6 +34,7 @@ export async function createTestEnvironment(o: { embedded?: boolean } = {}): Pro
     dataDir: null,
     redisUrl,
     redisPrefix: testRedisPrefix(),
+    router: o.router,
   });
   const anon = new GraphQLClient(supergraph.url);
   let adminToken: string | null = null;

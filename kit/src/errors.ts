@@ -7,7 +7,7 @@ import type { Logger } from './logger.ts';
 const REQUEST_ERROR_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'OPERATION_RESOLUTION_FAILURE', 'BAD_USER_INPUT']);
 const SAFE_EXTENSIONS = ['retryAfterSeconds', 'field', 'requestId', 'cost', 'limit'];
 const SUGGESTION = / ?Did you mean [^?]*\?/g;
-const TOKEN_LIMIT = /more than \d+ tokens/;
+const TOKEN_LIMIT = /more th(?:an|at) \d+ tokens/; // graphql-js spells it "more that"
 
 export interface MaskOptions {
   /** Strip "Did you mean …" hints, which map the schema for an attacker. */

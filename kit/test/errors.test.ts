@@ -16,6 +16,11 @@ describe('error masking', () => {
     expect(maskError({ message: 'boom' }, { hideSuggestions: false }).extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
   });
 
+  it("reports the parser's token limit as QUERY_TOO_COMPLEX", () => {
+    const parse = { message: 'Syntax Error: Document contains more that 5000 tokens. Parsing aborted.', extensions: { code: 'GRAPHQL_PARSE_FAILED' } };
+    expect(maskError(parse, { hideSuggestions: true }).extensions).toEqual({ code: 'QUERY_TOO_COMPLEX' });
+  });
+
   it('maps GraphQL request errors to BAD_USER_INPUT and can hide schema suggestions', () => {
     const formatted = { message: 'Cannot query field "emial" on type "User". Did you mean "email"?', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } };
     expect(maskError(formatted, { hideSuggestions: false })).toEqual({ message: formatted.message, extensions: { code: 'BAD_USER_INPUT' } });

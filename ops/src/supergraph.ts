@@ -1,4 +1,4 @@
-import { startRouter, type RunningRouter } from '@palisade/router';
+import { startRouter, type RouterOptions, type RunningRouter } from '@palisade/router';
 import { startUserSubgraph } from '@palisade/user';
 import { startProductSubgraph } from '@palisade/product';
 import { startOrderSubgraph } from '@palisade/order';
@@ -15,6 +15,8 @@ export interface SupergraphOptions {
   dataDir?: string | null;
   redisUrl?: string | null;
   redisPrefix?: string;
+  /** Router settings beyond ports and URLs (production mode, limits, CORS, TLS). */
+  router?: Partial<Omit<RouterOptions, 'port' | 'host' | 'subgraphs' | 'store'>>;
 }
 
 export interface RunningSupergraph {
@@ -55,7 +57,7 @@ export async function startSupergraph(o: SupergraphOptions = {}): Promise<Runnin
       urls[name] = started[name]!.url;
     }
     const subgraphs = started as RunningSupergraph['subgraphs'];
-    const router = await startRouter({ host, port: o.ports?.router ?? DEFAULT_PORTS.router, subgraphs: urls as Record<SubgraphName, string>, store });
+    const router = await startRouter({ ...o.router, host, port: o.ports?.router ?? DEFAULT_PORTS.router, subgraphs: urls as Record<SubgraphName, string>, store });
     return {
       router,
       subgraphs,
