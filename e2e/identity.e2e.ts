@@ -6,6 +6,7 @@ import { codesOf, type GraphQLClient } from './harness/client.ts';
 
 // Distinct client addresses per scenario, so per-IP throttling does not bleed between tests.
 process.env.TRUST_PROXY_HOPS = '1';
+process.env.RATE_LIMIT_SCALE = '1'; // the IP throttle below is asserted at its real size
 process.env.LOGIN_LOCK_BASE_SECONDS = '2';
 let env: TestEnvironment;
 let ipCounter = 1;

@@ -23,14 +23,30 @@ export type Policy = (
 export type PolicyTable = Readonly<Record<string, Policy>>;
 
 
+export interface AccessHooks {
+  /** Told once per denied field per request, e.g. to audit `access.denied`. */
+  onDenied?: (ctx: AccessContext, coordinate: string) => void;
+}
+
 const deniedFor = (caller: Caller) => (caller.userId ? forbidden() : unauthenticated());
+const reported = new WeakMap<object, Set<string>>();
 
 /**
  * Builds graphql-shield rules from the SDL's access annotations. A field with no annotation on it or
  * its type falls to `deny`, so forgetting an annotation closes the field instead of opening it.
  */
-export function buildShieldRules(typeDefs: DocumentNode, policies: PolicyTable) {
+export function buildShieldRules(typeDefs: DocumentNode, policies: PolicyTable, hooks: AccessHooks = {}) {
   const map = readAccessAnnotations(typeDefs);
+  const denied = (ctx: AccessContext, info: GraphQLResolveInfo) => {
+    const coordinate = `${info.parentType.name}.${info.fieldName}`;
+    let seen = reported.get(ctx);
+    if (!seen) reported.set(ctx, (seen = new Set()));
+    if (!seen.has(coordinate)) {
+      seen.add(coordinate);
+      hooks.onDenied?.(ctx, coordinate);
+    }
+    return deniedFor(ctx.caller);
+  };
   const cache = new Map<string, ShieldRule>();
   const atom = (name: string, make: () => ShieldRule) => {
     let r = cache.get(name);
@@ -39,13 +55,11 @@ export function buildShieldRules(typeDefs: DocumentNode, policies: PolicyTable) 
   };
 
   const authenticated = atom('authenticated', () =>
-    rule('authenticated', { cache: 'contextual' })((_p, _a, ctx: AccessContext) => (ctx.caller.userId ? true : unauthenticated())),
+    rule('authenticated', { cache: 'contextual' })((_p, _a, ctx: AccessContext, info) => (ctx.caller.userId ? true : denied(ctx, info))),
   );
   const scope = (s: string) =>
     atom(`scope:${s}`, () =>
-      rule(`scope:${s}`, { cache: 'contextual' })((_p, _a, ctx: AccessContext) =>
-        ctx.caller.scopes.includes(s) ? true : deniedFor(ctx.caller),
-      ),
+      rule(`scope:${s}`, { cache: 'contextual' })((_p, _a, ctx: AccessContext, info) => (ctx.caller.scopes.includes(s) ? true : denied(ctx, info))),
     );
   const policy = (name: string) => {
     const fn = policies[name];
@@ -56,18 +70,20 @@ export function buildShieldRules(typeDefs: DocumentNode, policies: PolicyTable) 
     }
     return atom(`policy:${name}`, () =>
       rule(`policy:${name}`, { cache: 'no_cache' })(async (parent, args, ctx: AccessContext, info) =>
-        (await fn(ctx, parent, args, info)) ? true : deniedFor(ctx.caller),
+        (await fn(ctx, parent, args, info)) ? true : denied(ctx, info),
       ),
     );
   };
+  // A field nobody annotated: closed to everyone, and reported like any other denial.
+  const unannotated = rule('unannotated', { cache: 'no_cache' })((_p, _a, ctx: AccessContext, info) => denied(ctx, info));
   const anyOfAll = (groups: string[][], one: (n: string) => ShieldRule): ShieldRule => {
     const alts = groups.map((g) => (g.length === 1 ? one(g[0]!) : and(...g.map(one))));
-    return (alts.length === 1 ? alts[0]! : or(...alts)) ;
+    return (alts.length === 1 ? alts[0]! : or(...alts));
   };
   const ruleFor = (r: Requirement): ShieldRule => {
     switch (r.kind) {
       case 'public':
-        return allow ;
+        return allow;
       case 'authenticated':
         return authenticated;
       case 'scopes':
@@ -83,9 +99,9 @@ export function buildShieldRules(typeDefs: DocumentNode, policies: PolicyTable) 
     const reqs = requirementsFor(map, typeName, fieldName);
     const nonPublic = reqs.filter((r) => r.kind !== 'public');
     let fieldRule: ShieldRule;
-    if (reqs.length === 0) fieldRule = deny ;
-    else if (nonPublic.length === 0) fieldRule = allow ;
-    else fieldRule = (nonPublic.length === 1 ? ruleFor(nonPublic[0]!) : and(...nonPublic.map(ruleFor))) ;
+    if (reqs.length === 0) fieldRule = unannotated;
+    else if (nonPublic.length === 0) fieldRule = allow;
+    else fieldRule = (nonPublic.length === 1 ? ruleFor(nonPublic[0]!) : and(...nonPublic.map(ruleFor)));
     (tree[typeName] ??= {})[fieldName] = fieldRule;
   }
   return tree;
@@ -103,8 +119,8 @@ function federationRules(schema: GraphQLSchema): Record<string, Record<string, S
   return rules;
 }
 
-export function applyAccessRules(schema: GraphQLSchema, typeDefs: DocumentNode, policies: PolicyTable): GraphQLSchema {
-  const tree = buildShieldRules(typeDefs, policies);
+export function applyAccessRules(schema: GraphQLSchema, typeDefs: DocumentNode, policies: PolicyTable, hooks: AccessHooks = {}): GraphQLSchema {
+  const tree = buildShieldRules(typeDefs, policies, hooks);
   for (const [type, fields] of Object.entries(federationRules(schema))) tree[type] = { ...tree[type], ...fields };
   const permissions = shield(tree as never, {
     fallbackRule: deny,

@@ -5,7 +5,7 @@ import { openStore, type Store } from './store.ts';
 import { loadInternalKeys } from './keyring.ts';
 import { startSubgraph, type RunningSubgraph, type SubgraphContext, type SubgraphDefinition, type SubgraphRuntime } from './subgraph.ts';
 import { startAuditRelay } from './audit/relay.ts';
-import type { AuditOutboxTable } from './audit/record.ts';
+import { createAuditWriter, type AuditOutboxTable } from './audit/record.ts';
 
 export interface SubgraphOptions {
   port?: number;
@@ -63,6 +63,10 @@ export async function runSubgraph<TCtx extends SubgraphContext>(spec: SubgraphSp
   const peerBase = (name: SubgraphName) => (o.peers?.[name] ?? subgraphUrl(name)).replace(/\/graphql$/, '');
   const rt: SubgraphRuntime = { database, store, keys, log, peerBase };
   const def = await spec.build(rt);
+  if (!def.recordAudit && spec.outbox) {
+    const write = createAuditWriter(spec.name, spec.outbox);
+    def.recordAudit = (caller, input) => database.db.transaction((tx) => write(tx, caller, input));
+  }
   const running = await startSubgraph(def, rt, { port: o.port ?? DEFAULT_PORTS[spec.name], host: o.host ?? '127.0.0.1' });
   const relay = spec.outbox
     ? startAuditRelay({ service: spec.name, db: database.db, table: spec.outbox, signer: keys.signer, securityUrl: peerBase('security'), log })

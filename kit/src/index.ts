@@ -18,3 +18,4 @@ export * from './bootstrap.ts';
 export * from './main.ts';
 export * from './values.ts';
 export * from './revocation.ts';
+export * from './rate-limits.ts';

@@ -76,7 +76,7 @@ export class RedisStore implements Store {
   readonly kind = 'redis' as const;
   constructor(
     readonly redis: Redis,
-    private readonly prefix = 'palisade:',
+    readonly prefix = 'palisade:',
   ) {}
 
   static connect(url: string, prefix?: string) {

@@ -4,6 +4,9 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import { configureRateLimits, applyRateLimits } from './rate-limits.ts';
+import type { RedisStore } from './store.ts';
+import type { AuditInput } from './audit/record.ts';
 import { applyAccessRules, PublicError, bodyHash, operationHash, type Caller, type PolicyTable, type SignedContextClaims } from '@palisade/auth';
 import { executeApollo } from './apollo-http.ts';
 import { closeServer, createHttpServer, HttpError, isJson, listen, parseJsonBody, readBody, sendJson, type HttpContext, type Routes } from './http.ts';
@@ -41,7 +44,11 @@ export interface SubgraphDefinition<TCtx extends SubgraphContext> {
   internal?: Record<string, { from: readonly string[]; handle: (payload: unknown, claims: SignedContextClaims) => Promise<unknown> }>;
   /** Plain public routes (e.g. a JWKS). */
   routes?: Routes;
+  /** Writes one audit record in its own transaction; defaults to the subgraph's outbox. */
+  recordAudit?: AuditSink;
 }
+
+export type AuditSink = (caller: Caller, input: AuditInput) => Promise<void>;
 
 export interface RunningSubgraph {
   name: SubgraphName;
@@ -56,7 +63,19 @@ export async function startSubgraph<TCtx extends SubgraphContext>(
   rt: SubgraphRuntime,
   listenOn: { port: number; host: string },
 ): Promise<RunningSubgraph> {
-  const schema = applyAccessRules(buildSubgraphSchema({ typeDefs: def.typeDefs, resolvers: def.resolvers as never }), def.typeDefs, def.policies);
+  // Audit of denials and limits is best effort: it must never turn a clean refusal into a 500.
+  const audit = (caller: Caller, input: AuditInput) =>
+    void def.recordAudit?.(caller, input).catch((err) => rt.log.warn({ err: (err as Error).message }, 'could not record audit event'));
+  const typeDefs = configureRateLimits(def.typeDefs);
+  const limited = applyRateLimits<TCtx>(buildSubgraphSchema({ typeDefs, resolvers: def.resolvers as never }), {
+    service: def.name,
+    store: rt.store,
+    keyPrefix: rt.store.kind === 'redis' ? (rt.store as RedisStore).prefix : undefined,
+    onLimited: (ctx, coordinate, retryAfterSeconds) => audit(ctx.caller, { action: 'rate_limit.exceeded', outcome: 'DENIED', resourceType: 'Field', resourceId: coordinate, metadata: { retryAfterSeconds } }),
+  });
+  const schema = applyAccessRules(limited, typeDefs, def.policies, {
+    onDenied: (ctx, coordinate) => audit(ctx.caller, { action: 'access.denied', outcome: 'DENIED', resourceType: 'Field', resourceId: coordinate }),
+  });
   const apollo = new ApolloServer<TCtx>({
     schema,
     introspection: !isProduction(),

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'graphql';
-import { AUDIT_INGEST_PATH, runSubgraph, type SubgraphOptions } from '@palisade/kit';
+import { AUDIT_INGEST_PATH, buildAuditRecord, runSubgraph, type SubgraphOptions } from '@palisade/kit';
 import { resolvers } from './resolvers/security.resolver.ts';
 import { policies } from './rules.ts';
 import { createSecurityContext } from './context.ts';
@@ -25,6 +25,9 @@ export async function startSecuritySubgraph(o: SubgraphOptions) {
           resolvers,
           policies,
           createContext: createSecurityContext(security, rt.database.db),
+          recordAudit: async (caller, input) => {
+            await rt.database.db.transaction((tx) => appendAuditEvents(tx, [buildAuditRecord('security', caller, input)]));
+          },
           internal: {
             [AUDIT_INGEST_PATH]: {
               from: ['user', 'product', 'order', 'router'],

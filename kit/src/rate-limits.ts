@@ -1,0 +1,92 @@
+import { Kind, visit, type DocumentNode, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
+import { rateLimitDirective } from 'graphql-rate-limit-directive';
+import { RateLimiterMemory, RateLimiterRedis, type RateLimiterRes } from 'rate-limiter-flexible';
+import { ErrorCode, PublicError, type Caller } from '@palisade/auth';
+import type { Store } from './store.ts';
+
+/**
+ * Cost-based rate limits from the SDL: `@rateLimit(limit, duration)` on Query/Mutation is a shared budget
+ * per caller (user id, else client IP) that each field call spends by its cost (a list's page size);
+ * on a field it is that field's own, tighter limit. Budgets live in Redis, so replicas share them.
+ */
+export interface RateLimitContext {
+  caller: Caller;
+}
+
+interface Override {
+  limit: number;
+  duration: number;
+}
+
+/** RATE_LIMITS (JSON: {"Mutation.login": {"limit": 5, "duration": 60}}) and RATE_LIMIT_SCALE, applied to the SDL. */
+export function configureRateLimits(doc: DocumentNode, env: NodeJS.ProcessEnv = process.env): DocumentNode {
+  const scale = Number(env.RATE_LIMIT_SCALE ?? 1);
+  if (!Number.isFinite(scale) || scale <= 0) throw new Error('RATE_LIMIT_SCALE must be a positive number');
+  const overrides = env.RATE_LIMITS ? (JSON.parse(env.RATE_LIMITS) as Record<string, Override>) : {};
+  let typeName = '';
+  return visit(doc, {
+    ObjectTypeDefinition: { enter: (n) => void (typeName = n.name.value) },
+    ObjectTypeExtension: { enter: (n) => void (typeName = n.name.value) },
+    Directive(node, _key, parent) {
+      if (node.name.value !== 'rateLimit') return undefined;
+      const owner = parent as { kind?: string; name?: { value: string } } | undefined;
+      const coordinate = owner?.kind === Kind.FIELD_DEFINITION ? `${typeName}.${owner.name?.value}` : typeName;
+      const arg = (n: string) => node.arguments?.find((a) => a.name.value === n)?.value;
+      const num = (n: string, d: number) => {
+        const v = arg(n);
+        return v?.kind === Kind.INT ? Number(v.value) : d;
+      };
+      const chosen = overrides[coordinate] ?? { limit: num('limit', 60), duration: num('duration', 60) };
+      const limit = Math.max(1, Math.round(chosen.limit * scale));
+      return {
+        ...node,
+        arguments: [
+          { kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'limit' }, value: { kind: Kind.INT, value: String(limit) } },
+          { kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'duration' }, value: { kind: Kind.INT, value: String(chosen.duration) } },
+        ],
+      };
+    },
+  });
+}
+
+const hasOwnLimit = (info: GraphQLResolveInfo) => Boolean(info.parentType.getFields()[info.fieldName]?.astNode?.directives?.some((d) => d.name.value === 'rateLimit'));
+
+/** A list field costs its page size (the slicing argument, else @listSize's assumed size); anything else 1. */
+function cost(args: Record<string, unknown>, info: GraphQLResolveInfo): number {
+  const listSize = info.parentType.getFields()[info.fieldName]?.astNode?.directives?.find((d) => d.name.value === 'listSize');
+  if (!listSize) return 1;
+  const slicing = listSize.arguments?.find((a) => a.name.value === 'slicingArguments')?.value;
+  const names = slicing?.kind === Kind.LIST ? slicing.values.flatMap((v) => (v.kind === Kind.STRING ? [v.value] : [])) : [];
+  for (const n of names) if (typeof args[n] === 'number') return Math.max(1, args[n] as number);
+  const assumed = listSize.arguments?.find((a) => a.name.value === 'assumedSize')?.value;
+  return assumed?.kind === Kind.INT ? Math.max(1, Number(assumed.value)) : 1;
+}
+
+const emailOf = (args: Record<string, unknown>) => {
+  const raw = (args.input as { email?: unknown } | undefined)?.email ?? args.email;
+  return typeof raw === 'string' ? raw.trim().toLowerCase().slice(0, 254) : '';
+};
+
+export function applyRateLimits<T extends RateLimitContext>(
+  schema: GraphQLSchema,
+  o: { service: string; store: Store; keyPrefix?: string; onLimited?: (ctx: T, coordinate: string, retryAfterSeconds: number) => void },
+): GraphQLSchema {
+  const { rateLimitDirectiveTransformer } = rateLimitDirective<T>({
+    keyGenerator: (_d, _s, args, ctx, info) => {
+      const who = ctx.caller.userId ?? `ip:${ctx.caller.ip ?? 'unknown'}`;
+      if (!hasOwnLimit(info)) return `${o.service}:budget:${info.parentType.name}:${who}`;
+      // The tight limits on sign-in and reset also count per address and email pair.
+      const email = emailOf(args);
+      return `${o.service}:${info.parentType.name}.${info.fieldName}:${who}${email ? `:${email}` : ''}`;
+    },
+    pointsCalculator: (_d, _s, args, _ctx, info) => (hasOwnLimit(info) ? 1 : cost(args, info)),
+    onLimit: (res: RateLimiterRes, _d, _s, _a, ctx, info) => {
+      const retryAfterSeconds = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+      o.onLimited?.(ctx, `${info.parentType.name}.${info.fieldName}`, retryAfterSeconds);
+      throw new PublicError(ErrorCode.RATE_LIMITED, `Too many requests; try again in ${retryAfterSeconds} s`, { retryAfterSeconds });
+    },
+    limiterClass: (o.store.redis ? RateLimiterRedis : RateLimiterMemory) as never,
+    limiterOptions: (o.store.redis ? { storeClient: o.store.redis, keyPrefix: `${o.keyPrefix ?? 'palisade:'}rl` } : { keyPrefix: 'rl' }) as never,
+  });
+  return rateLimitDirectiveTransformer(schema);
+}
