@@ -29,7 +29,7 @@ export function subgraphOptionsFromEnv(name: SubgraphName): SubgraphOptions {
     host: envString('HOST', '127.0.0.1'),
     databaseUrl,
     pgliteDir: databaseUrl ? null : pgliteDirFor(dataDir(), name),
-    store: openStore(envOptional('REDIS_URL')),
+    store: openStore(envOptional('REDIS_URL'), envOptional('REDIS_KEY_PREFIX')),
   };
 }
 

@@ -1,4 +1,4 @@
-import { Kind, visit, type DocumentNode, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
+import { Kind, visit, type DirectiveNode, type DocumentNode, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import { rateLimitDirective } from 'graphql-rate-limit-directive';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterRes } from 'rate-limiter-flexible';
 import { ErrorCode, PublicError, type Caller } from '@palisade/auth';
@@ -24,9 +24,23 @@ export function configureRateLimits(doc: DocumentNode, env: NodeJS.ProcessEnv = 
   if (!Number.isFinite(scale) || scale <= 0) throw new Error('RATE_LIMIT_SCALE must be a positive number');
   const overrides = env.RATE_LIMITS ? (JSON.parse(env.RATE_LIMITS) as Record<string, Override>) : {};
   let typeName = '';
+  const directive = (limit: number, duration: number): DirectiveNode => ({
+    kind: Kind.DIRECTIVE,
+    name: { kind: Kind.NAME, value: 'rateLimit' },
+    arguments: [
+      { kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'limit' }, value: { kind: Kind.INT, value: String(limit) } },
+      { kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'duration' }, value: { kind: Kind.INT, value: String(duration) } },
+    ],
+  });
   return visit(doc, {
     ObjectTypeDefinition: { enter: (n) => void (typeName = n.name.value) },
     ObjectTypeExtension: { enter: (n) => void (typeName = n.name.value) },
+    // An override may also give a field a limit the SDL did not (it is then scaled like the others).
+    FieldDefinition(node) {
+      const extra = overrides[`${typeName}.${node.name.value}`];
+      if (!extra || node.directives?.some((d) => d.name.value === 'rateLimit')) return undefined;
+      return { ...node, directives: [...(node.directives ?? []), directive(Math.max(1, Math.round(extra.limit * scale)), extra.duration)] };
+    },
     Directive(node, _key, parent) {
       if (node.name.value !== 'rateLimit') return undefined;
       const owner = parent as { kind?: string; name?: { value: string } } | undefined;
@@ -37,14 +51,7 @@ export function configureRateLimits(doc: DocumentNode, env: NodeJS.ProcessEnv = 
         return v?.kind === Kind.INT ? Number(v.value) : d;
       };
       const chosen = overrides[coordinate] ?? { limit: num('limit', 60), duration: num('duration', 60) };
-      const limit = Math.max(1, Math.round(chosen.limit * scale));
-      return {
-        ...node,
-        arguments: [
-          { kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'limit' }, value: { kind: Kind.INT, value: String(limit) } },
-          { kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'duration' }, value: { kind: Kind.INT, value: String(chosen.duration) } },
-        ],
-      };
+      return directive(Math.max(1, Math.round(chosen.limit * scale)), chosen.duration);
     },
   });
 }

@@ -6,6 +6,6 @@ await runMain('router', () =>
     port: envInt('PORT', DEFAULT_PORTS.router),
     host: envString('HOST', '127.0.0.1'),
     subgraphs: Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, subgraphUrl(n)])) as Record<SubgraphName, string>,
-    store: openStore(envOptional('REDIS_URL')),
+    store: openStore(envOptional('REDIS_URL'), envOptional('REDIS_KEY_PREFIX')),
   }),
 );
