@@ -35,15 +35,17 @@ export function configureRateLimits(doc: DocumentNode, env: NodeJS.ProcessEnv = 
   return visit(doc, {
     ObjectTypeDefinition: { enter: (n) => void (typeName = n.name.value) },
     ObjectTypeExtension: { enter: (n) => void (typeName = n.name.value) },
-    // An override may also give a field a limit the SDL did not (it is then scaled like the others).
+    // An override may also give a field a limit the SDL did not. visit() walks into the returned node,
+    // so the Directive visitor below applies the override and the scale to it, once.
     FieldDefinition(node) {
       const extra = overrides[`${typeName}.${node.name.value}`];
       if (!extra || node.directives?.some((d) => d.name.value === 'rateLimit')) return undefined;
-      return { ...node, directives: [...(node.directives ?? []), directive(Math.max(1, Math.round(extra.limit * scale)), extra.duration)] };
+      return { ...node, directives: [...(node.directives ?? []), directive(extra.limit, extra.duration)] };
     },
-    Directive(node, _key, parent) {
+    Directive(node, _key, _parent, _path, ancestors) {
       if (node.name.value !== 'rateLimit') return undefined;
-      const owner = parent as { kind?: string; name?: { value: string } } | undefined;
+      // The directive sits in its owner's `directives` array: the owner is the nearest non-array ancestor.
+      const owner = [...ancestors].reverse().find((a) => !Array.isArray(a)) as { kind?: string; name?: { value: string } } | undefined;
       const coordinate = owner?.kind === Kind.FIELD_DEFINITION ? `${typeName}.${owner.name?.value}` : typeName;
       const arg = (n: string) => node.arguments?.find((a) => a.name.value === n)?.value;
       const num = (n: string, d: number) => {

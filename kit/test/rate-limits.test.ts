@@ -24,6 +24,11 @@ describe('rate limit configuration', () => {
     expect(out).toContain('a: Int\n');
   });
 
+  it('scales an added field limit exactly once', () => {
+    const out = print(configureRateLimits(sdl, { RATE_LIMIT_SCALE: '3', RATE_LIMITS: JSON.stringify({ 'Query.c': { limit: 2, duration: 30 } }) }));
+    expect(out).toContain('c: Int @rateLimit(limit: 6, duration: 30)');
+  });
+
   it('refuses a nonsense scale', () => {
     expect(() => configureRateLimits(sdl, { RATE_LIMIT_SCALE: '0' })).toThrow(/RATE_LIMIT_SCALE/);
   });
