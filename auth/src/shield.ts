@@ -35,18 +35,21 @@ const reported = new WeakMap<object, Set<string>>();
  * Builds graphql-shield rules from the SDL's access annotations. A field with no annotation on it or
  * its type falls to `deny`, so forgetting an annotation closes the field instead of opening it.
  */
-export function buildShieldRules(typeDefs: DocumentNode, policies: PolicyTable, hooks: AccessHooks = {}) {
+/** The refusal a field ends with, once every alternative failed: reported once per field per request. */
+function refusal(ctx: AccessContext, info: GraphQLResolveInfo, hooks: AccessHooks) {
+  const coordinate = `${info.parentType.name}.${info.fieldName}`;
+  let seen = reported.get(ctx);
+  if (!seen) reported.set(ctx, (seen = new Set()));
+  if (!seen.has(coordinate)) {
+    seen.add(coordinate);
+    hooks.onDenied?.(ctx, coordinate);
+  }
+  return deniedFor(ctx.caller);
+}
+
+// Atoms answer true or false; one alternative failing inside an `or` is not a denial.
+export function buildShieldRules(typeDefs: DocumentNode, policies: PolicyTable) {
   const map = readAccessAnnotations(typeDefs);
-  const denied = (ctx: AccessContext, info: GraphQLResolveInfo) => {
-    const coordinate = `${info.parentType.name}.${info.fieldName}`;
-    let seen = reported.get(ctx);
-    if (!seen) reported.set(ctx, (seen = new Set()));
-    if (!seen.has(coordinate)) {
-      seen.add(coordinate);
-      hooks.onDenied?.(ctx, coordinate);
-    }
-    return deniedFor(ctx.caller);
-  };
   const cache = new Map<string, ShieldRule>();
   const atom = (name: string, make: () => ShieldRule) => {
     let r = cache.get(name);
@@ -55,11 +58,11 @@ export function buildShieldRules(typeDefs: DocumentNode, policies: PolicyTable, 
   };
 
   const authenticated = atom('authenticated', () =>
-    rule('authenticated', { cache: 'contextual' })((_p, _a, ctx: AccessContext, info) => (ctx.caller.userId ? true : denied(ctx, info))),
+    rule('authenticated', { cache: 'contextual' })((_p, _a, ctx: AccessContext) => Boolean(ctx.caller.userId)),
   );
   const scope = (s: string) =>
     atom(`scope:${s}`, () =>
-      rule(`scope:${s}`, { cache: 'contextual' })((_p, _a, ctx: AccessContext, info) => (ctx.caller.scopes.includes(s) ? true : denied(ctx, info))),
+      rule(`scope:${s}`, { cache: 'contextual' })((_p, _a, ctx: AccessContext) => ctx.caller.scopes.includes(s)),
     );
   const policy = (name: string) => {
     const fn = policies[name];
@@ -70,12 +73,10 @@ export function buildShieldRules(typeDefs: DocumentNode, policies: PolicyTable, 
     }
     return atom(`policy:${name}`, () =>
       rule(`policy:${name}`, { cache: 'no_cache' })(async (parent, args, ctx: AccessContext, info) =>
-        (await fn(ctx, parent, args, info)) ? true : denied(ctx, info),
+        Boolean(await fn(ctx, parent, args, info)),
       ),
     );
   };
-  // A field nobody annotated: closed to everyone, and reported like any other denial.
-  const unannotated = rule('unannotated', { cache: 'no_cache' })((_p, _a, ctx: AccessContext, info) => denied(ctx, info));
   const anyOfAll = (groups: string[][], one: (n: string) => ShieldRule): ShieldRule => {
     const alts = groups.map((g) => (g.length === 1 ? one(g[0]!) : and(...g.map(one))));
     return (alts.length === 1 ? alts[0]! : or(...alts));
@@ -99,7 +100,7 @@ export function buildShieldRules(typeDefs: DocumentNode, policies: PolicyTable, 
     const reqs = requirementsFor(map, typeName, fieldName);
     const nonPublic = reqs.filter((r) => r.kind !== 'public');
     let fieldRule: ShieldRule;
-    if (reqs.length === 0) fieldRule = unannotated;
+    if (reqs.length === 0) fieldRule = deny; // nobody annotated it: closed to everyone
     else if (nonPublic.length === 0) fieldRule = allow;
     else fieldRule = (nonPublic.length === 1 ? ruleFor(nonPublic[0]!) : and(...nonPublic.map(ruleFor)));
     (tree[typeName] ??= {})[fieldName] = fieldRule;
@@ -120,11 +121,15 @@ function federationRules(schema: GraphQLSchema): Record<string, Record<string, S
 }
 
 export function applyAccessRules(schema: GraphQLSchema, typeDefs: DocumentNode, policies: PolicyTable, hooks: AccessHooks = {}): GraphQLSchema {
-  const tree = buildShieldRules(typeDefs, policies, hooks);
+  const tree = buildShieldRules(typeDefs, policies);
   for (const [type, fields] of Object.entries(federationRules(schema))) tree[type] = { ...tree[type], ...fields };
   const permissions = shield(tree as never, {
     fallbackRule: deny,
-    fallbackError: (_thrown, _parent, _args, ctx) => deniedFor((ctx as unknown as AccessContext).caller),
+    fallbackError: (thrown, _parent, _args, ctx, info) => {
+      // A rule that threw (a policy's bug) is an error to mask, not an access decision.
+      if (thrown instanceof Error) return thrown;
+      return refusal(ctx as unknown as AccessContext, info, hooks);
+    },
     allowExternalErrors: true,
     debug: false,
   });

@@ -28,7 +28,8 @@ const resolvers = {
   Query: { open: () => 'open', signedIn: () => 'in', managers: () => 'mgr', forgotten: () => 'leak', order: (_: unknown, a: { id: string }) => orders[a.id] },
 };
 const policies = { 'order:owner': (ctx: { caller: Caller }, parent: unknown) => (parent as { ownerId: string }).ownerId === ctx.caller.userId };
-const schema = applyAccessRules(makeExecutableSchema({ typeDefs, resolvers }), typeDefs, policies);
+const denials: string[] = [];
+const schema = applyAccessRules(makeExecutableSchema({ typeDefs, resolvers }), typeDefs, policies, { onDenied: (_ctx, coordinate) => denials.push(coordinate) });
 
 const caller = (userId: string | null, roles: Role[] = []): Caller => ({ userId, sessionId: null, roles, scopes: scopesForRoles(roles), requestId: 'r', ip: null, userAgent: null });
 const run = async (source: string, c: Caller) => {
@@ -61,6 +62,14 @@ describe('shield rules built from SDL annotations', () => {
     expect(other.codes).toContain('FORBIDDEN');
     // a scope name inside @policy is satisfied by holding the scope
     expect((await run('{ order(id: "o1") { secret } }', caller('u3', ['MANAGER']))).data).toEqual({ order: { secret: 's1' } });
+  });
+
+  it('reports a refusal once, and never an alternative that lost inside an OR that passed', async () => {
+    denials.length = 0;
+    await run('{ order(id: "o1") { id secret } }', caller('u1', ['CUSTOMER'])); // owner: scope alternative fails, OR passes
+    expect(denials).toEqual([]);
+    await run('{ order(id: "o1") { id secret } }', caller('u2', ['CUSTOMER']));
+    expect(denials).toEqual(['Order.id', 'Order.secret']);
   });
 
   it('refuses to build with a policy the subgraph does not define', () => {

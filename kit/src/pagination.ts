@@ -1,3 +1,4 @@
+import { sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import { badInput } from '@palisade/auth';
 
 export const DEFAULT_PAGE_SIZE = 20;
@@ -36,4 +37,19 @@ export function toConnection<T>(rows: T[], size: number, totalCount: number, pos
   const page = rows.slice(0, size);
   const edges = page.map((node) => ({ cursor: encodeCursor(position(node)), node }));
   return { edges, pageInfo: { hasNextPage: rows.length > size, endCursor: edges.at(-1)?.cursor ?? null }, totalCount };
+}
+
+/**
+ * Keyset pages over (created_at, id). Cursors carry milliseconds (what a JS date holds) while Postgres
+ * keeps microseconds, so both the order and the comparison use the millisecond value; otherwise the
+ * cursor's own row would come back on the next page. Parameters go as text: postgres.js will not guess
+ * the type of a bare Date.
+ */
+export function keysetAfter(createdAt: AnyColumn, id: AnyColumn, cursor: (string | number)[], direction: 'asc' | 'desc'): SQL {
+  const op = direction === 'asc' ? sql`>` : sql`<`;
+  return sql`(date_trunc('milliseconds', ${createdAt}), ${id}) ${op} (${String(cursor[0])}::timestamptz, ${String(cursor[1])}::uuid)`;
+}
+
+export function keysetOrder(createdAt: AnyColumn, id: AnyColumn, direction: 'asc' | 'desc'): SQL[] {
+  return direction === 'asc' ? [sql`date_trunc('milliseconds', ${createdAt}) asc`, sql`${id} asc`] : [sql`date_trunc('milliseconds', ${createdAt}) desc`, sql`${id} desc`];
 }

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { and, asc, count, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { badInput, conflict, forbidden, hasScope, notFound, PublicError, ErrorCode, stableStringify, type Caller } from '@palisade/auth';
-import { decodeCursor, pageSize, postSigned, ServiceCallError, toConnection, type AuditWriter, type Connection, type Db, type InternalKeys, type Logger } from '@palisade/kit';
+import { decodeCursor, keysetAfter, keysetOrder, pageSize, postSigned, ServiceCallError, toConnection, type AuditWriter, type Connection, type Db, type InternalKeys, type Logger } from '@palisade/kit';
 import { orderItems, orders, type AddressValue, type OrderItemRow, type OrderRow } from '../db/schema.ts';
 import * as v from './validation.ts';
 
@@ -172,9 +172,9 @@ export class OrderService {
     const cursor = decodeCursor(after, 2);
     const base = where.length ? and(...where) : undefined;
     // Newest first, keyset-paginated.
-    const paged = cursor ? and(base, sql`(${orders.createdAt}, ${orders.id}) < (${new Date(cursor[0] as string)}, ${cursor[1]})`) : base;
+    const paged = cursor ? and(base, keysetAfter(orders.createdAt, orders.id, cursor, 'desc')) : base;
     const [rows, [total]] = await Promise.all([
-      this.d.db.select().from(orders).where(paged).orderBy(sql`${orders.createdAt} desc, ${orders.id} desc`).limit(size + 1),
+      this.d.db.select().from(orders).where(paged).orderBy(...keysetOrder(orders.createdAt, orders.id, 'desc')).limit(size + 1),
       this.d.db.select({ n: count() }).from(orders).where(base),
     ]);
     return toConnection(rows, size, total?.n ?? 0, (o) => [o.createdAt.toISOString(), o.id]);

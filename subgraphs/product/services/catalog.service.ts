@@ -1,6 +1,6 @@
 import { and, asc, count as countRows, eq, gte, ilike, inArray, lte, gt, or, sql, type SQL } from 'drizzle-orm';
 import { badInput, conflict, hasScope, notFound, PublicError, ErrorCode, type Caller } from '@palisade/auth';
-import { decodeCursor, pageSize, toConnection, type AuditWriter, type Connection, type Db } from '@palisade/kit';
+import { decodeCursor, keysetAfter, keysetOrder, pageSize, toConnection, type AuditWriter, type Connection, type Db } from '@palisade/kit';
 import { categories, products, type CategoryRow, type ProductRow } from '../db/schema.ts';
 import { parseCurrency, parsePrice } from './money.ts';
 import * as v from './validation.ts';
@@ -59,9 +59,9 @@ export class CatalogService {
     if (filter?.inStock === true) where.push(gt(products.stock, 0));
     if (filter?.inStock === false) where.push(eq(products.stock, 0));
     const base = where.length ? and(...where) : undefined;
-    const paged = cursor ? and(base, sql`(${products.createdAt}, ${products.id}) > (${new Date(cursor[0] as string)}, ${cursor[1]})`) : base;
+    const paged = cursor ? and(base, keysetAfter(products.createdAt, products.id, cursor, 'asc')) : base;
     const [rows, [total]] = await Promise.all([
-      this.d.db.select().from(products).where(paged).orderBy(asc(products.createdAt), asc(products.id)).limit(size + 1),
+      this.d.db.select().from(products).where(paged).orderBy(...keysetOrder(products.createdAt, products.id, 'asc')).limit(size + 1),
       this.d.db.select({ n: countRows() }).from(products).where(base),
     ]);
     return toConnection(rows, size, total?.n ?? 0, (p) => [p.createdAt.toISOString(), p.id]);

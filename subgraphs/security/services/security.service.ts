@@ -1,6 +1,6 @@
 import { and, count, desc, eq, gte, isNotNull, isNull, lt, lte, sql, type SQL } from 'drizzle-orm';
 import { badInput, notFound, type Caller } from '@palisade/auth';
-import { buildAuditRecord, decodeCursor, isUuid, pageSize, queryRows, toConnection, type Connection, type Db } from '@palisade/kit';
+import { buildAuditRecord, decodeCursor, keysetAfter, keysetOrder, isUuid, pageSize, queryRows, toConnection, type Connection, type Db } from '@palisade/kit';
 import { auditEvents, securityAlerts, type AuditEventRow, type SecurityAlertRow } from '../db/schema.ts';
 import { appendAuditEvents, verifyChain } from './audit-chain.ts';
 
@@ -64,9 +64,9 @@ export class SecurityService {
     if (filter?.acknowledged === false) where.push(isNull(securityAlerts.acknowledgedAt));
     if (filter?.since) where.push(gte(securityAlerts.createdAt, filter.since));
     const base = where.length ? and(...where) : undefined;
-    const paged = cursor ? and(base, sql`(${securityAlerts.createdAt}, ${securityAlerts.id}) < (${new Date(cursor[0] as string)}, ${cursor[1]})`) : base;
+    const paged = cursor ? and(base, keysetAfter(securityAlerts.createdAt, securityAlerts.id, cursor, 'desc')) : base;
     const [rows, [total]] = await Promise.all([
-      this.db.select().from(securityAlerts).where(paged).orderBy(desc(securityAlerts.createdAt), desc(securityAlerts.id)).limit(size + 1),
+      this.db.select().from(securityAlerts).where(paged).orderBy(...keysetOrder(securityAlerts.createdAt, securityAlerts.id, 'desc')).limit(size + 1),
       this.db.select({ n: count() }).from(securityAlerts).where(base),
     ]);
     return toConnection(rows, size, total?.n ?? 0, (a) => [a.createdAt.toISOString(), a.id]);
@@ -75,22 +75,22 @@ export class SecurityService {
   async stats(windowHours: number | null | undefined) {
     const hours = windowHours ?? 24;
     if (!Number.isInteger(hours) || hours < 1 || hours > 720) throw badInput('windowHours must be 1 to 720', 'windowHours');
-    const since = new Date(Date.now() - hours * 3_600_000);
+    const since = new Date(Date.now() - hours * 3_600_000).toISOString();
     const [counts] = await queryRows<{ total: number; failed: number; denied: number; limited: number }>(
       this.db,
       sql`select count(*)::int as total,
             count(*) filter (where action = 'auth.login_failed')::int as failed,
             count(*) filter (where action = 'access.denied')::int as denied,
             count(*) filter (where action = 'rate_limit.exceeded')::int as limited
-          from security.audit_events where occurred_at >= ${since}`,
+          from security.audit_events where occurred_at >= ${since}::timestamptz`,
     );
     const bySeverity = await queryRows<{ severity: string; count: number }>(
       this.db,
-      sql`select severity, count(*)::int as count from security.security_alerts where created_at >= ${since} group by severity`,
+      sql`select severity, count(*)::int as count from security.security_alerts where created_at >= ${since}::timestamptz group by severity`,
     );
     const topIps = await queryRows<{ ip: string; count: number }>(
       this.db,
-      sql`select ip, count(*)::int as count from security.audit_events where occurred_at >= ${since} and ip is not null group by ip order by count desc, ip limit 5`,
+      sql`select ip, count(*)::int as count from security.audit_events where occurred_at >= ${since}::timestamptz and ip is not null group by ip order by count desc, ip limit 5`,
     );
     return {
       windowHours: hours,

@@ -1,6 +1,6 @@
 import { and, asc, count, eq, ilike, inArray, ne, or, sql, type SQL } from 'drizzle-orm';
 import { badInput, conflict, hashPassword, isRole, notFound, PublicError, ErrorCode, verifyPassword, forbidden, type Caller, type Role } from '@palisade/auth';
-import { decodeCursor, isUuid, pageSize, toConnection, type AuditWriter, type Connection, type Db, type Logger } from '@palisade/kit';
+import { decodeCursor, isUuid, keysetAfter, keysetOrder, pageSize, toConnection, type AuditWriter, type Connection, type Db, type Logger } from '@palisade/kit';
 import { users, type UserRow } from '../db/schema.ts';
 import type { LockoutService } from './lockout.service.ts';
 import type { RecoveryService } from './recovery.service.ts';
@@ -156,9 +156,9 @@ export class AccountService {
       filters.push(or(ilike(users.email, pattern), ilike(users.displayName, pattern))!);
     }
     const where = filters.length ? and(...filters) : undefined;
-    const pageWhere = after ? and(where, sql`(${users.createdAt}, ${users.id}) > (${new Date(after[0] as string)}, ${after[1]})`) : where;
+    const pageWhere = after ? and(where, keysetAfter(users.createdAt, users.id, after, 'asc')) : where;
     const [rows, [total]] = await Promise.all([
-      this.d.db.select().from(users).where(pageWhere).orderBy(asc(users.createdAt), asc(users.id)).limit(size + 1),
+      this.d.db.select().from(users).where(pageWhere).orderBy(...keysetOrder(users.createdAt, users.id, 'asc')).limit(size + 1),
       this.d.db.select({ n: count() }).from(users).where(where),
     ]);
     return toConnection(rows, size, total?.n ?? 0, (u) => [u.createdAt.toISOString(), u.id]);

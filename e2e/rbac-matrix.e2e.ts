@@ -1,0 +1,190 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Kind, parse, type FieldDefinitionNode } from 'graphql';
+import { decodeJwt } from 'jose';
+import { generate } from 'otplib';
+import { sql } from 'drizzle-orm';
+import { ROLE_SCOPES, readAccessAnnotations, requirementsFor, type Role } from '@palisade/auth';
+import { queryRows } from '@palisade/kit';
+import { SUPERGRAPH_PATH } from '@palisade/router';
+import { loadSubgraphs } from '@palisade/schema';
+import { createTestEnvironment, login, type TestEnvironment } from './harness/supergraph.ts';
+import { codesOf, GraphQLClient } from './harness/client.ts';
+
+let env: TestEnvironment;
+beforeAll(async () => {
+  env = await createTestEnvironment();
+});
+afterAll(async () => env?.stop());
+
+type Persona = 'ANONYMOUS' | Role;
+const PERSONAS: Persona[] = ['ANONYMOUS', 'CUSTOMER', 'MANAGER', 'AUDITOR', 'ADMIN'];
+
+// The policy source is each subgraph's SDL (the supergraph does not carry the @public marker).
+const subgraphMaps = loadSubgraphs().map((s) => readAccessAnnotations(s.typeDefs));
+const requirementsOf = (type: string, field: string) => subgraphMaps.flatMap((m) => (m.allFields.includes(`${type}.${field}`) ? requirementsFor(m, type, field) : []));
+
+/** What the policy table says: allowed, or the code a denial carries. */
+function expectation(field: FieldDefinitionNode & { parent: string }, persona: Persona): 'allowed' | 'UNAUTHENTICATED' | 'FORBIDDEN' {
+  const scopes = persona === 'ANONYMOUS' ? [] : ROLE_SCOPES[persona];
+  const reqs = requirementsOf(field.parent, field.name.value);
+  if (!reqs.length) return persona === 'ANONYMOUS' ? 'UNAUTHENTICATED' : 'FORBIDDEN';
+  for (const r of reqs) {
+    if (r.kind === 'public') continue;
+    if (persona === 'ANONYMOUS') return 'UNAUTHENTICATED';
+    if (r.kind === 'authenticated') continue;
+    // root-level @policy names are scopes here (ownership policies sit on types)
+    if (!r.anyOf.some((group) => group.every((s) => scopes.includes(s)))) return 'FORBIDDEN';
+  }
+  return 'allowed';
+}
+
+interface Actor {
+  client: GraphQLClient;
+  id: string | null;
+  email: string;
+  password: string;
+}
+
+async function actor(persona: Persona): Promise<Actor> {
+  if (persona === 'ANONYMOUS') return { client: env.asAnonymous(), id: null, email: '', password: '' };
+  const c = await env.asCustomer(persona);
+  if (persona !== 'CUSTOMER') await (await env.asAdmin()).ok('mutation($id: ID!, $r: [Role!]!) { setUserRoles(userId: $id, roles: $r) { id } }', { id: c.userId, r: [persona] });
+  const s = await login(env.asAnonymous(), c.email, c.password); // a token that carries the new role
+  return { client: env.asAnonymous().withToken(s.accessToken), id: c.userId, email: c.email, password: c.password };
+}
+
+const address = { line1: '1 Matrix Way', city: 'Rbac', postalCode: '00001', country: 'US' };
+let productId = '';
+async function disposableProduct() {
+  const admin = await env.asAdmin();
+  return (await admin.ok<{ createProduct: { id: string } }>('mutation($i: CreateProductInput!) { createProduct(input: $i) { id } }', { i: { sku: `M-${randomBytes(4).toString('hex')}`, name: 'Matrix item', description: 'x', price: '1.00', currency: 'USD', initialStock: 1000 } })).createProduct.id;
+}
+async function orderBy(client: GraphQLClient) {
+  return (await client.ok<{ placeOrder: { id: string } }>('mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }', { i: { items: [{ productId, quantity: 1 }], shippingAddress: address } })).placeOrder.id;
+}
+const mailer = () => env.supergraph.subgraphs.user.mailer as unknown as { lastTo(to: string): { text: string } | null };
+const tokenMailedTo = (email: string) => /token=([A-Za-z0-9_-]+)/.exec(mailer().lastTo(email)?.text ?? '')?.[1] ?? 'missing';
+
+type Call = { query: string; variables?: Record<string, unknown> };
+/** Valid arguments for every root field, prepared for the actor about to call it. */
+const FIXTURES: Record<string, (a: Actor) => Promise<Call>> = {
+  'Query.me': async () => ({ query: '{ me { id } }' }),
+  'Query.user': async () => ({ query: 'query($id: ID!) { user(id: $id) { id } }', variables: { id: (await env.asCustomer()).userId } }),
+  'Query.users': async () => ({ query: '{ users(first: 1) { totalCount } }' }),
+  'Query.mySessions': async () => ({ query: '{ mySessions { id } }' }),
+  'Query.product': async () => ({ query: 'query($id: ID!) { product(id: $id) { id name } }', variables: { id: productId } }),
+  'Query.products': async () => ({ query: '{ products(first: 2) { totalCount } }' }),
+  'Query.categories': async () => ({ query: '{ categories { id } }' }),
+  'Query.order': async (a) => ({ query: 'query($id: ID!) { order(id: $id) { id } }', variables: { id: await orderBy(a.id ? a.client : await env.asCustomer()) } }),
+  'Query.orders': async () => ({ query: '{ orders(first: 1) { totalCount } }' }),
+  'Query.auditEvents': async () => ({ query: '{ auditEvents(first: 1) { totalCount } }' }),
+  'Query.securityAlerts': async () => ({ query: '{ securityAlerts(first: 1) { totalCount } }' }),
+  'Query.securityStats': async () => ({ query: '{ securityStats { totalEvents } }' }),
+  'Query.verifyAuditTrail': async () => ({ query: '{ verifyAuditTrail { valid } }' }),
+  'Mutation.register': async () => ({ query: 'mutation($i: RegisterInput!) { register(input: $i) { user { id } } }', variables: { i: { email: `m-${randomUUID()}@example.com`, password: `pw-${randomUUID()}`, displayName: 'M' } } }),
+  'Mutation.login': async () => {
+    const c = await env.asCustomer();
+    return { query: 'mutation($i: LoginInput!) { login(input: $i) { expiresIn } }', variables: { i: { email: c.email, password: c.password } } };
+  },
+  'Mutation.refreshSession': async () => {
+    const c = await env.asCustomer();
+    return { query: 'mutation($t: String!) { refreshSession(refreshToken: $t) { expiresIn } }', variables: { t: (await login(env.asAnonymous(), c.email, c.password)).refreshToken } };
+  },
+  'Mutation.logout': async () => ({ query: 'mutation { logout }' }),
+  'Mutation.revokeSession': async (a) => ({ query: 'mutation($id: ID!) { revokeSession(id: $id) }', variables: { id: a.client.token ? String(decodeJwt(a.client.token).sid) : randomUUID() } }),
+  'Mutation.updateProfile': async () => ({ query: 'mutation { updateProfile(input: { displayName: "Renamed" }) { id } }' }),
+  'Mutation.changePassword': async (a) => ({ query: 'mutation($i: ChangePasswordInput!) { changePassword(input: $i) }', variables: { i: { currentPassword: a.password || 'whatever-password-1', newPassword: `np-${randomUUID()}` } } }),
+  'Mutation.setUserRoles': async () => ({ query: 'mutation($id: ID!) { setUserRoles(userId: $id, roles: [CUSTOMER]) { id } }', variables: { id: (await env.asCustomer()).userId } }),
+  'Mutation.setUserActive': async () => ({ query: 'mutation($id: ID!) { setUserActive(userId: $id, active: false) { id } }', variables: { id: (await env.asCustomer()).userId } }),
+  'Mutation.requestPasswordReset': async () => ({ query: 'mutation { requestPasswordReset(email: "nobody@example.com") }' }),
+  'Mutation.resetPassword': async () => {
+    const c = await env.asCustomer();
+    await env.asAnonymous().ok('mutation($e: String!) { requestPasswordReset(email: $e) }', { e: c.email });
+    return { query: 'mutation($t: String!, $p: String!) { resetPassword(token: $t, newPassword: $p) }', variables: { t: tokenMailedTo(c.email), p: `rp-${randomUUID()}` } };
+  },
+  'Mutation.verifyEmail': async () => {
+    const c = await env.asCustomer();
+    return { query: 'mutation($t: String!) { verifyEmail(token: $t) }', variables: { t: tokenMailedTo(c.email) } };
+  },
+  'Mutation.enrollTotp': async () => ({ query: 'mutation { enrollTotp { otpauthUri } }' }),
+  'Mutation.confirmTotp': async (a) => {
+    const secret = a.id ? (await a.client.ok<{ enrollTotp: { secret: string } }>('mutation { enrollTotp { secret } }')).enrollTotp.secret : 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+    return { query: 'mutation($c: String!) { confirmTotp(code: $c) }', variables: { c: await generate({ secret }) } };
+  },
+  'Mutation.disableTotp': async (a) => {
+    let secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+    if (a.id) {
+      secret = (await a.client.ok<{ enrollTotp: { secret: string } }>('mutation { enrollTotp { secret } }')).enrollTotp.secret;
+      await a.client.ok('mutation($c: String!) { confirmTotp(code: $c) }', { c: await generate({ secret }) });
+    }
+    return { query: 'mutation($c: String!) { disableTotp(code: $c) }', variables: { c: await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }) } };
+  },
+  'Mutation.createCategory': async () => ({ query: 'mutation($i: CreateCategoryInput!) { createCategory(input: $i) { id } }', variables: { i: { name: 'Matrix', slug: `matrix-${randomBytes(4).toString('hex')}` } } }),
+  'Mutation.createProduct': async () => ({ query: 'mutation($i: CreateProductInput!) { createProduct(input: $i) { id } }', variables: { i: { sku: `N-${randomBytes(4).toString('hex')}`, name: 'New', description: 'd', price: '2.50', currency: 'USD' } } }),
+  'Mutation.updateProduct': async () => ({ query: 'mutation($id: ID!) { updateProduct(id: $id, input: { name: "Renamed" }) { id } }', variables: { id: await disposableProduct() } }),
+  'Mutation.archiveProduct': async () => ({ query: 'mutation($id: ID!) { archiveProduct(id: $id) { id } }', variables: { id: await disposableProduct() } }),
+  'Mutation.adjustStock': async () => ({ query: 'mutation($id: ID!) { adjustStock(id: $id, delta: 1, reason: "matrix") { id } }', variables: { id: await disposableProduct() } }),
+  'Mutation.placeOrder': async () => ({ query: 'mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }', variables: { i: { items: [{ productId, quantity: 1 }], shippingAddress: address } } }),
+  'Mutation.cancelOrder': async (a) => ({ query: 'mutation($id: ID!) { cancelOrder(id: $id) { status } }', variables: { id: await orderBy(a.id ? a.client : await env.asCustomer()) } }),
+  'Mutation.updateOrderStatus': async () => ({ query: 'mutation($id: ID!) { updateOrderStatus(id: $id, status: CONFIRMED) { status } }', variables: { id: await orderBy(await env.asCustomer()) } }),
+  'Mutation.acknowledgeAlert': async () => {
+    const [row] = await queryRows<{ id: string }>(
+      env.supergraph.subgraphs.security.database.db,
+      sql`insert into security.security_alerts (type, severity, description, dedup_key) values ('matrix', 'LOW', 'for the RBAC matrix', ${randomUUID()}) returning id`,
+    );
+    return { query: 'mutation($id: ID!) { acknowledgeAlert(id: $id) { id } }', variables: { id: row!.id } };
+  },
+};
+
+describe('RBAC matrix: every root field × every role, as the policy table says', () => {
+  it('holds for the whole supergraph', async () => {
+    productId = await disposableProduct();
+    const supergraph = parse(readFileSync(SUPERGRAPH_PATH, 'utf8'));
+    const roots = supergraph.definitions.flatMap((d) =>
+      (d.kind === Kind.OBJECT_TYPE_DEFINITION || d.kind === Kind.OBJECT_TYPE_EXTENSION) && (d.name.value === 'Query' || d.name.value === 'Mutation')
+        ? (d.fields ?? []).map((f) => Object.assign(f, { parent: d.name.value }))
+        : [],
+    );
+    expect(roots.map((f) => `${f.parent}.${f.name.value}`).filter((k) => !FIXTURES[k])).toEqual([]); // a new root field needs a fixture
+    let checked = 0;
+    const unexpected: string[] = [];
+    for (const field of roots) {
+      const key = `${field.parent}.${field.name.value}`;
+      for (const persona of PERSONAS) {
+        const a = await actor(persona);
+        const call = await FIXTURES[key]!(a);
+        const r = await a.client.request(call.query, call.variables);
+        const codes = codesOf(r);
+        const want = expectation(field, persona);
+        const denial = codes.find((c) => c === 'UNAUTHENTICATED' || c === 'FORBIDDEN');
+        const ok = want === 'allowed' ? codes.length === 0 && r.data?.[field.name.value] !== undefined : denial === want && (r.data?.[field.name.value] ?? null) === null;
+        checked++;
+        if (!ok) unexpected.push(`${key} as ${persona}: expected ${want}, got ${JSON.stringify(r.errors ?? r.data)}`);
+      }
+    }
+    console.log(`RBAC matrix: checked ${checked}, unexpected ${unexpected.length}`);
+    expect(unexpected).toEqual([]);
+    expect(checked).toBe(roots.length * PERSONAS.length);
+  }, 180_000);
+});
+
+describe('broken object level authorization (BOLA)', () => {
+  it("keeps customers out of each other's orders, accounts and sessions", async () => {
+    const alice = await env.asCustomer('Alice');
+    const bob = await env.asCustomer('Bob');
+    const bobsOrder = await orderBy(bob);
+    const read = await alice.request('query($id: ID!) { order(id: $id) { id total { amount } shippingAddress { line1 } } }', { id: bobsOrder });
+    expect(codesOf(read)).toContain('FORBIDDEN');
+    expect(read.data?.order ?? null).toBeNull();
+    expect(codesOf(await alice.request('mutation($id: ID!) { cancelOrder(id: $id) { status } }', { id: bobsOrder }))).toEqual(['FORBIDDEN']);
+    expect((await bob.ok<{ order: { status: string } }>('query($id: ID!) { order(id: $id) { status } }', { id: bobsOrder })).order.status).toBe('PENDING');
+    expect(codesOf(await alice.request('query($id: ID!) { user(id: $id) { email } }', { id: bob.userId }))).toEqual(['FORBIDDEN']);
+    const bobSession = String(decodeJwt(bob.token!).sid);
+    expect(codesOf(await alice.request('mutation($id: ID!) { revokeSession(id: $id) }', { id: bobSession }))).toEqual(['NOT_FOUND']);
+    expect((await bob.ok<{ me: { id: string } }>('{ me { id } }')).me.id).toBe(bob.userId);
+    const mine = await alice.ok<{ me: { orders: { totalCount: number } } }>('{ me { orders { totalCount } } }');
+    expect(mine.me.orders.totalCount).toBe(0);
+  });
+});
