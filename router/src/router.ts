@@ -15,6 +15,7 @@ import { useSignedContext } from './plugins/useSignedContext.ts';
 import { useSecurityHeaders } from './plugins/useSecurityHeaders.ts';
 import { useOperationLimits, operationLimitsFromEnv, type OperationLimits } from './plugins/useOperationLimits.ts';
 import { useCors } from './plugins/useCors.ts';
+import { usePersistedOperations, type PersistedMode } from './plugins/usePersistedOperations.ts';
 import { costModelFromSupergraph } from './cost-model.ts';
 import { readFileSync } from 'node:fs';
 
@@ -41,6 +42,8 @@ export interface RouterOptions {
   limits?: OperationLimits;
   /** Browser origins allowed to call the API; defaults to CORS_ORIGINS (comma-separated). */
   corsOrigins?: string[];
+  /** Trusted documents: off | allow | enforce; default PERSISTED_OPERATIONS, else allow. */
+  persistedOperations?: PersistedMode;
   /** TLS certificate and key (PEM); default TLS_CERT_FILE / TLS_KEY_FILE. */
   tls?: { cert: string; key: string } | null;
 }
@@ -80,6 +83,7 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
   const authenticate = useJwtAuth({ issuer: tokenIssuer(), audience: tokenAudience(), jwksUrl: `${baseOf(o.subgraphs.user)}/.well-known/jwks.json`, log, store: o.store, externalIssuers: o.externalIssuers ?? parseExternalIssuers(envOptional('OIDC_ISSUERS')) });
   const tls = o.tls === undefined ? tlsFromEnv() : o.tls;
   const securityHeaders = useSecurityHeaders({ tls: Boolean(tls), landingPage: !production });
+  const persisted = usePersistedOperations(o.persistedOperations ?? ((envOptional('PERSISTED_OPERATIONS') ?? 'allow') as PersistedMode), envOptional('PERSISTED_OPERATIONS_MANIFEST'));
   const cors = useCors(o.corsOrigins ?? (envOptional('CORS_ORIGINS') ?? '').split(',').map((s) => s.trim()).filter(Boolean));
   const metrics = createMetrics('router');
 
@@ -92,6 +96,17 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
       // Non-JSON bodies go to Apollo as-is so its CSRF prevention refuses them with a clear message.
       body = isJson(h.req) ? parseJsonBody(raw) : raw.toString('utf8');
       if (Array.isArray(body)) throw new HttpError(400, 'BAD_USER_INPUT', 'Batched requests are not accepted');
+      if (body && typeof body === 'object') body = persisted(body as Record<string, unknown>);
+    } else {
+      // GET carries the operation in the URL; the same trust rules apply to it.
+      const params = h.url.searchParams;
+      const extensions = params.get('extensions');
+      let parsed: Record<string, unknown> = {};
+      try {
+        parsed = extensions ? (JSON.parse(extensions) as Record<string, unknown>) : {};
+      } catch {}
+      const resolved = persisted({ query: params.get('query') ?? undefined, documentId: params.get('documentId') ?? undefined, extensions: parsed });
+      if (typeof resolved.query === 'string' && !params.get('query')) h.url.searchParams.set('query', resolved.query);
     }
     await executeApollo(apollo, h, body, async () => ({ caller: await authenticate(h), requestId: h.requestId }));
   };

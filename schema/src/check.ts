@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { composeSupergraph } from './compose.ts';
+import { apiSchemaOf, composeSupergraph } from './compose.ts';
+import { buildManifest, MANIFEST_FILE, OPERATIONS_DIR, validateOperations } from './operations.ts';
 import { findUnannotatedFields } from './annotations.ts';
 import { findBreakingChanges } from './breaking.ts';
 import { loadSubgraphs, REPO_ROOT, SUBGRAPHS, SUPERGRAPH_FILE } from './subgraphs.ts';
@@ -21,6 +22,13 @@ export async function runSchemaCheck(o: CheckOptions): Promise<{ problems: strin
   const notes: string[] = [];
   const composed = composeSupergraph(subgraphs);
   if (!composed.supergraphSdl) return { problems: [...problems, ...composed.errors], notes };
+  if (existsSync(join(root, OPERATIONS_DIR))) {
+    const { manifest, documents } = buildManifest(root);
+    problems.push(...validateOperations(apiSchemaOf(composed.supergraphSdl), documents));
+    const manifestPath = join(root, MANIFEST_FILE);
+    const committedManifest = existsSync(manifestPath) ? readFileSync(manifestPath, 'utf8') : null;
+    if (committedManifest !== JSON.stringify(manifest, null, 2) + '\n') problems.push(`stale: ${MANIFEST_FILE} does not match ${OPERATIONS_DIR}; run npm run schema:operations`);
+  }
   const committedPath = join(root, SUPERGRAPH_FILE);
   const committed = existsSync(committedPath) ? readFileSync(committedPath, 'utf8') : null;
   if (committed !== composed.supergraphSdl) problems.push(`stale: ${SUPERGRAPH_FILE} does not match the subgraphs; run npm run schema:compose`);

@@ -3,3 +3,4 @@ export * from './compose.ts';
 export * from './annotations.ts';
 export * from './breaking.ts';
 export * from './check.ts';
+export * from './operations.ts';

@@ -65,6 +65,14 @@ describe('schema check', () => {
     expect(allowed.problems).toEqual([]);
   });
 
+  it('fails on a persisted operation the schema cannot run, or a stale manifest', async () => {
+    const w = workspace('clean');
+    writeFile(w.root, 'schema/operations/widgets.graphql', 'query Widget($id: ID!) { widget(id: $id) { id colour } }');
+    const r = await runSchemaCheck({ root: w.root, subgraphs: w.subgraphs, baseSupergraphSdl: null });
+    expect(r.problems).toContain('operations: Cannot query field "colour" on type "Widget".');
+    expect(r.problems).toContain('stale: schema/operations/manifest.json does not match schema/operations; run npm run schema:operations');
+  });
+
   it('passes on the real subgraphs and the committed supergraph', async () => {
     const r = await runSchemaCheck({ baseSupergraphSdl: null });
     expect(r.problems).toEqual([]);
