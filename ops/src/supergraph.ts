@@ -24,6 +24,9 @@ export interface RunningSupergraph {
   subgraphs: Record<SubgraphName, StartedSubgraph> & { user: Awaited<ReturnType<typeof startUserSubgraph>> };
   store: Store;
   url: string;
+  /** Stops one subgraph (as a crash or deploy would); `start` brings it back on the same port. */
+  stopSubgraph(name: SubgraphName): Promise<void>;
+  startSubgraph(name: SubgraphName): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -42,9 +45,10 @@ export async function startSupergraph(o: SupergraphOptions = {}): Promise<Runnin
     // Ports are fixed before anything starts, so peers (order → product, relays → security) know each other.
     const portOf = (n: SubgraphName) => o.ports?.[n] ?? DEFAULT_PORTS[n];
     const needsDiscovery = SUBGRAPH_NAMES.some((n) => portOf(n) === 0);
+    const optionsFor = new Map<SubgraphName, Parameters<(typeof starters)['user']>[0]>();
     for (const name of ['security', 'user', 'product', 'order'] as const) {
       const peers = needsDiscovery ? { ...urls } : Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, `http://${host}:${portOf(n)}/graphql`]));
-      started[name] = await starters[name]({
+      const options = {
         outboxDir: o.dataDir ? `${o.dataDir}/outbox` : null,
         host,
         port: portOf(name),
@@ -53,9 +57,13 @@ export async function startSupergraph(o: SupergraphOptions = {}): Promise<Runnin
         store,
         log: createLogger(name),
         peers,
-      });
+      };
+      started[name] = await starters[name](options);
       urls[name] = started[name]!.url;
+      // Later subgraphs may have taken port 0: every peer map sees the final URLs.
+      optionsFor.set(name, options);
     }
+    for (const options of optionsFor.values()) Object.assign(options.peers!, urls);
     const subgraphs = started as RunningSupergraph['subgraphs'];
     const router = await startRouter({ ...o.router, host, port: o.ports?.router ?? DEFAULT_PORTS.router, subgraphs: urls as Record<SubgraphName, string>, store });
     return {
@@ -63,6 +71,13 @@ export async function startSupergraph(o: SupergraphOptions = {}): Promise<Runnin
       subgraphs,
       store,
       url: router.url,
+      async stopSubgraph(name) {
+        await subgraphs[name].stop();
+      },
+      async startSubgraph(name) {
+        const options = { ...optionsFor.get(name)!, port: subgraphs[name].port };
+        (subgraphs as Record<SubgraphName, StartedSubgraph>)[name] = await starters[name](options);
+      },
       async stop() {
         await router.stop();
         for (const name of ['order', 'product', 'user', 'security'] as const) await subgraphs[name].stop();

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'graphql';
 import { badInput } from '@palisade/auth';
-import { createAuditWriter, envBool, isProduction, runSubgraph, type SubgraphOptions } from '@palisade/kit';
+import { createAuditWriter, envBool, envInt, isProduction, postSigned, runSubgraph, type SubgraphOptions } from '@palisade/kit';
 import { auditOutbox } from './db/schema.ts';
 import { resolvers } from './resolvers/index.ts';
 import { policies } from './rules.ts';
@@ -16,7 +16,8 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 export const typeDefs = parse(readFileSync(here('./schema.graphql'), 'utf8'));
 
 export async function startProductSubgraph(o: SubgraphOptions) {
-  return runSubgraph(
+  let sweeper: { stop(): void } | null = null;
+  const running = await runSubgraph(
     {
       name: 'product',
       migrationsFolder: here('./db/migrations'),
@@ -25,7 +26,11 @@ export async function startProductSubgraph(o: SubgraphOptions) {
       build: async (rt) => {
         const audit = createAuditWriter('product', auditOutbox);
         const catalog = new CatalogService({ db: rt.database.db, audit });
-        const stock = new StockService({ db: rt.database.db, audit });
+        const stock = new StockService({ db: rt.database.db, audit, log: rt.log, ttlSeconds: envInt('RESERVATION_TTL_SECONDS', 120) });
+        // Asked with the product subgraph's own signature; the order subgraph trusts it for this one question.
+        const orderExists = async (orderRef: string) =>
+          (await postSigned<{ exists: boolean }>(rt.keys.signer, 'order', `${rt.peerBase('order')}/internal/orders/exists`, { orderRef }, { timeoutMs: 3_000 })).exists;
+        sweeper = stock.startSweeper(orderExists, envInt('RESERVATION_SWEEP_MS', 10_000));
         if (!isProduction() && envBool('SEED_DEMO_DATA', true)) await seedDemoCatalog(rt.database.db);
         return {
           name: 'product',
@@ -42,6 +47,14 @@ export async function startProductSubgraph(o: SubgraphOptions) {
                 return stock.reserve(claims.caller, req);
               },
             },
+            '/internal/stock/confirm': {
+              from: ['order'],
+              handle: async (body) => {
+                const ref = (body as { orderRef?: unknown } | null)?.orderRef;
+                if (!isUuid(ref)) throw badInput('malformed confirmation');
+                return stock.confirm(ref);
+              },
+            },
             '/internal/stock/release': {
               from: ['order'],
               handle: async (body, claims) => {
@@ -56,4 +69,11 @@ export async function startProductSubgraph(o: SubgraphOptions) {
     },
     o,
   );
+  return {
+    ...running,
+    async stop() {
+      sweeper?.stop();
+      await running.stop();
+    },
+  };
 }

@@ -64,7 +64,7 @@ export class OrderService {
     }
     const totalCents = answer.items.reduce((sum, i) => sum + i.unitPriceCents * i.quantity, 0);
     try {
-      return await this.d.db.transaction(async (tx) => {
+      const placed = await this.d.db.transaction(async (tx) => {
         const [order] = await tx
           .insert(orders)
           .values({ id: orderId, customerId: caller.userId!, totalCents, currency: [...currencies][0]!, shippingAddress, idempotencyKey: key, requestHash })
@@ -73,6 +73,9 @@ export class OrderService {
         await this.d.audit(tx, caller, { action: 'order.placed', outcome: 'SUCCESS', resourceType: 'Order', resourceId: orderId, metadata: { totalCents, items: lines.length } });
         return order!;
       });
+      // Best effort: an unconfirmed reservation is settled later by asking us whether the order exists.
+      await this.stock(caller, '/internal/stock/confirm', { orderRef: orderId }).catch(() => {});
+      return placed;
     } catch (err) {
       await this.release(caller, orderId);
       // A concurrent retry with the same key won the race: answer with its order.

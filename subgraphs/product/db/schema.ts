@@ -40,13 +40,38 @@ export const products = productsSchema.table(
   ],
 );
 
-/** One row per order's reservation, so a retried reserve or release moves stock once. */
-export const stockReservations = productsSchema.table('stock_reservations', {
-  orderRef: text('order_ref').primaryKey(),
-  items: jsonb('items').$type<{ productId: string; quantity: number; name: string; unitPriceCents: number; currency: string }[]>().notNull(),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-  releasedAt: timestamp('released_at', { withTimezone: true }),
-});
+/**
+ * One row per order's reservation, so a retried reserve or release moves stock once. A reservation stays
+ * pending until the order subgraph confirms it; one left pending past its expiry is settled by asking the
+ * order subgraph whether the order exists (released if not).
+ */
+export const stockReservations = productsSchema.table(
+  'stock_reservations',
+  {
+    orderRef: text('order_ref').primaryKey(),
+    items: jsonb('items').$type<{ productId: string; quantity: number; name: string; unitPriceCents: number; currency: string }[]>().notNull(),
+    status: text('status').notNull().default('pending'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull().defaultNow(),
+    releasedAt: timestamp('released_at', { withTimezone: true }),
+  },
+  (t) => [index('stock_reservations_pending_idx').on(t.expiresAt).where(sql`${t.status} = 'pending'`)],
+);
+
+/** Every change to stock and why: an order, a cancellation, or a manager's count. */
+export const stockMovements = productsSchema.table(
+  'stock_movements',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    productId: uuid('product_id').notNull().references(() => products.id),
+    delta: integer('delta').notNull(),
+    reason: text('reason').notNull(),
+    orderRef: text('order_ref'),
+    actorId: uuid('actor_id'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('stock_movements_product_idx').on(t.productId, t.createdAt)],
+);
 
 export const auditOutbox = auditOutboxTable(productsSchema);
 

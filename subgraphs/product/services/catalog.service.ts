@@ -4,6 +4,7 @@ import { decodeCursor, keysetAfter, keysetOrder, pageSize, toConnection, type Au
 import { categories, products, type CategoryRow, type ProductRow } from '../db/schema.ts';
 import { parseCurrency, parsePrice } from './money.ts';
 import * as v from './validation.ts';
+import { recordMovements } from './stock.service.ts';
 
 export interface ProductFilter {
   search?: string | null;
@@ -103,6 +104,7 @@ export class CatalogService {
         throw badInput('categoryId does not exist', 'categoryId');
       const [row] = await tx.insert(products).values(values).onConflictDoNothing().returning();
       if (!row) throw conflict('A product with that SKU already exists');
+      if (row.stock > 0) await recordMovements(tx, [{ productId: row.id, delta: row.stock, reason: 'initial stock', actorId: caller.userId }]);
       await this.d.audit(tx, caller, { action: 'product.created', outcome: 'SUCCESS', resourceType: 'Product', resourceId: row.id, metadata: { sku: row.sku } });
       return row;
     });
@@ -158,6 +160,7 @@ export class CatalogService {
         if (!exists) throw notFound('Product not found');
         throw new PublicError(ErrorCode.OUT_OF_STOCK, `Only ${exists.stock} in stock; cannot remove ${-delta}`);
       }
+      await recordMovements(tx, [{ productId: pid, delta, reason: why, actorId: caller.userId }]);
       await this.d.audit(tx, caller, { action: 'product.stock_adjusted', outcome: 'SUCCESS', resourceType: 'Product', resourceId: pid, metadata: { delta, reason: why, stock: row.stock } });
       return row;
     });

@@ -1,16 +1,16 @@
-import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lte, ne, sql } from 'drizzle-orm';
 import type { Caller } from '@palisade/auth';
-import type { AuditWriter, Db } from '@palisade/kit';
-import { products, stockReservations } from '../db/schema.ts';
-import { isUuid } from './validation.ts';
+import { isUuid, type AuditWriter, type Db, type Logger, type Tx } from '@palisade/kit';
+import { products, stockMovements, stockReservations } from '../db/schema.ts';
 
 export interface ReserveRequest {
   orderRef: string;
   items: { productId: string; quantity: number }[];
 }
 
+type ReservedItem = { productId: string; name: string; quantity: number; unitPriceCents: number; currency: string };
 export type ReserveAnswer =
-  | { ok: true; items: { productId: string; name: string; quantity: number; unitPriceCents: number; currency: string }[] }
+  | { ok: true; items: ReservedItem[] }
   | { ok: false; code: 'OUT_OF_STOCK' | 'NOT_FOUND' | 'BAD_USER_INPUT'; productId?: string; message: string };
 
 /** Validates what the order subgraph sent; it is signed, but still input. */
@@ -21,14 +21,27 @@ export function parseReserveRequest(body: unknown): ReserveRequest | null {
   return { orderRef: b.orderRef, items: b.items.map((i) => ({ productId: i.productId, quantity: i.quantity })) };
 }
 
+/** Records a stock change with its reason, in the transaction that made it. */
+export async function recordMovements(tx: Tx, rows: { productId: string; delta: number; reason: string; orderRef?: string | null; actorId?: string | null }[]) {
+  if (rows.length) await tx.insert(stockMovements).values(rows.map((r) => ({ ...r, orderRef: r.orderRef ?? null, actorId: r.actorId ?? null })));
+}
+
+export interface StockDeps {
+  db: Db;
+  audit: AuditWriter;
+  log: Logger;
+  /** How long an unconfirmed reservation holds stock. */
+  ttlSeconds: number;
+}
+
 /** Stock moves for orders: all items or none, and once per order however often the call is retried. */
 export class StockService {
-  constructor(private readonly d: { db: Db; audit: AuditWriter }) {}
+  constructor(private readonly d: StockDeps) {}
 
   async reserve(caller: Caller | null, req: ReserveRequest): Promise<ReserveAnswer> {
     return this.d.db.transaction(async (tx) => {
       const [done] = await tx.select().from(stockReservations).where(eq(stockReservations.orderRef, req.orderRef));
-      if (done) return done.releasedAt ? { ok: false, code: 'BAD_USER_INPUT', message: 'Reservation was released' } : { ok: true, items: done.items };
+      if (done) return done.status === 'released' ? { ok: false, code: 'BAD_USER_INPUT', message: 'Reservation was released' } : { ok: true, items: done.items };
       const ids = [...new Set(req.items.map((i) => i.productId))].sort();
       // Locked in id order so two orders touching the same products cannot deadlock.
       const rows = await tx.select().from(products).where(inArray(products.id, ids)).orderBy(asc(products.id)).for('update');
@@ -40,30 +53,73 @@ export class StockService {
         if (!p || !p.active) return { ok: false, code: 'NOT_FOUND', productId, message: 'Product not available' };
         if (p.stock < quantity) return { ok: false, code: 'OUT_OF_STOCK', productId, message: `Not enough stock for ${p.name}` };
       }
-      const items = [];
+      const items: ReservedItem[] = [];
       for (const [productId, quantity] of wanted) {
         const p = byId.get(productId)!;
         await tx.update(products).set({ stock: sql`${products.stock} - ${quantity}`, updatedAt: new Date() }).where(eq(products.id, productId));
         items.push({ productId, name: p.name, quantity, unitPriceCents: p.priceCents, currency: p.currency });
       }
-      await tx.insert(stockReservations).values({ orderRef: req.orderRef, items });
+      await tx.insert(stockReservations).values({ orderRef: req.orderRef, items, expiresAt: new Date(Date.now() + this.d.ttlSeconds * 1000) });
+      await recordMovements(tx, items.map((i) => ({ productId: i.productId, delta: -i.quantity, reason: 'order reserved', orderRef: req.orderRef, actorId: caller?.userId })));
       await this.d.audit(tx, caller, { action: 'product.stock_adjusted', outcome: 'SUCCESS', resourceType: 'Order', resourceId: req.orderRef, metadata: { reason: 'order reserved', items: items.map((i) => ({ productId: i.productId, delta: -i.quantity })) } });
       return { ok: true, items };
     });
   }
 
+  /** The order is stored: its reservation no longer expires. */
+  async confirm(orderRef: string): Promise<{ confirmed: boolean }> {
+    const [row] = await this.d.db
+      .update(stockReservations)
+      .set({ status: 'confirmed' })
+      .where(and(eq(stockReservations.orderRef, orderRef), eq(stockReservations.status, 'pending')))
+      .returning({ orderRef: stockReservations.orderRef });
+    return { confirmed: Boolean(row) };
+  }
+
   /** Puts an order's stock back; a second release of the same order changes nothing. */
-  async release(caller: Caller | null, orderRef: string): Promise<{ released: boolean }> {
+  async release(caller: Caller | null, orderRef: string, reason = 'order released'): Promise<{ released: boolean }> {
     return this.d.db.transaction(async (tx) => {
       const [res] = await tx
         .update(stockReservations)
-        .set({ releasedAt: new Date() })
-        .where(and(eq(stockReservations.orderRef, orderRef), isNull(stockReservations.releasedAt)))
+        .set({ status: 'released', releasedAt: new Date() })
+        .where(and(eq(stockReservations.orderRef, orderRef), ne(stockReservations.status, 'released'), isNull(stockReservations.releasedAt)))
         .returning();
       if (!res) return { released: false };
       for (const i of res.items) await tx.update(products).set({ stock: sql`${products.stock} + ${i.quantity}`, updatedAt: new Date() }).where(eq(products.id, i.productId));
-      await this.d.audit(tx, caller, { action: 'product.stock_adjusted', outcome: 'SUCCESS', resourceType: 'Order', resourceId: orderRef, metadata: { reason: 'order released', items: res.items.map((i) => ({ productId: i.productId, delta: i.quantity })) } });
+      await recordMovements(tx, res.items.map((i) => ({ productId: i.productId, delta: i.quantity, reason, orderRef, actorId: caller?.userId })));
+      await this.d.audit(tx, caller, { action: 'product.stock_adjusted', outcome: 'SUCCESS', resourceType: 'Order', resourceId: orderRef, metadata: { reason, items: res.items.map((i) => ({ productId: i.productId, delta: i.quantity })) } });
       return { released: true };
     });
+  }
+
+  /**
+   * Settles reservations nobody confirmed in time. The order subgraph is the judge: an order that exists
+   * keeps its stock, one that does not gets it back; while it cannot answer, nothing is decided.
+   */
+  async settleExpired(orderExists: (orderRef: string) => Promise<boolean>): Promise<{ confirmed: number; released: number }> {
+    const due = await this.d.db
+      .select({ orderRef: stockReservations.orderRef })
+      .from(stockReservations)
+      .where(and(eq(stockReservations.status, 'pending'), lte(stockReservations.expiresAt, new Date())))
+      .limit(100);
+    let confirmed = 0;
+    let released = 0;
+    for (const { orderRef } of due) {
+      if (await orderExists(orderRef)) confirmed += Number((await this.confirm(orderRef)).confirmed);
+      else released += Number((await this.release(null, orderRef, 'reservation expired')).released);
+    }
+    return { confirmed, released };
+  }
+
+  /** Runs settleExpired every few seconds until stopped. */
+  startSweeper(orderExists: (orderRef: string) => Promise<boolean>, intervalMs: number) {
+    const timer = setInterval(() => {
+      this.settleExpired(orderExists).then(
+        (r) => (r.released || r.confirmed) && this.d.log.info(r, 'settled expired stock reservations'),
+        (err) => this.d.log.warn({ err: (err as Error).message }, 'could not settle expired reservations; will retry'),
+      );
+    }, intervalMs);
+    timer.unref();
+    return { stop: () => clearInterval(timer) };
   }
 }
