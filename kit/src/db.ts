@@ -16,6 +16,8 @@ export type DbOrTx = Db | Tx;
 export interface Database {
   readonly kind: 'postgres' | 'pglite';
   readonly db: Db;
+  /** Sees every statement this process sends (tests count them to prove batching). */
+  observe(listener: (sql: string) => void): () => void;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -36,6 +38,12 @@ export interface DatabaseOptions {
 }
 
 export async function openDatabase(o: DatabaseOptions): Promise<Database> {
+  const listeners = new Set<(sql: string) => void>();
+  const logger = { logQuery: (query: string) => listeners.forEach((l) => l(query)) };
+  const observe = (l: (sql: string) => void) => {
+    listeners.add(l);
+    return () => void listeners.delete(l);
+  };
   const migrateConfig = { migrationsFolder: o.migrationsFolder, migrationsSchema: o.schema, migrationsTable: '__migrations' };
   if (o.url) {
     const client = postgres(o.url, {
@@ -44,7 +52,7 @@ export async function openDatabase(o: DatabaseOptions): Promise<Database> {
       connection: { application_name: o.applicationName },
       connect_timeout: 10,
     });
-    const db = drizzlePostgres(client) as unknown as Db;
+    const db = drizzlePostgres(client, { logger }) as unknown as Db;
     // Replicas starting together must not both migrate: one waits for the other's advisory lock,
     // held on a single dedicated connection so lock and unlock meet.
     const lockClient = postgres(o.url, { max: 1, onnotice: () => {} });
@@ -58,15 +66,16 @@ export async function openDatabase(o: DatabaseOptions): Promise<Database> {
     return {
       kind: 'postgres',
       db,
+      observe,
       ping: () => pingDb(db),
       close: () => client.end({ timeout: 5 }),
     };
   }
   if (o.pgliteDir && !o.pgliteDir.startsWith('memory://')) mkdirSync(o.pgliteDir, { recursive: true });
   const client = await PGlite.create(o.pgliteDir ?? 'memory://');
-  const db = drizzlePglite(client) as unknown as Db;
+  const db = drizzlePglite(client, { logger }) as unknown as Db;
   await migratePglite(drizzlePglite(client), migrateConfig);
-  return { kind: 'pglite', db, ping: () => pingDb(db), close: () => client.close() };
+  return { kind: 'pglite', db, observe, ping: () => pingDb(db), close: () => client.close() };
 }
 
 async function pingDb(db: Db): Promise<boolean> {
