@@ -41,30 +41,45 @@ export class CatalogService {
     return row && (row.active || this.canSeeInactive(caller)) ? row : null;
   }
 
+  /**
+   * Browsing pages by keyset over (created_at, id). Searching ranks by relevance (name above description)
+   * and pages by position, with the same opaque cursor shape to the client.
+   */
   async list(caller: Caller, filter: ProductFilter | null | undefined, first?: number | null, after?: string | null): Promise<Connection<ProductRow>> {
     const size = pageSize(first);
-    const cursor = decodeCursor(after, 2);
+    const search = filter?.search?.trim() ? v.text(filter.search, 'search', 1, 100) : null;
     const where: SQL[] = [];
     if (filter?.includeInactive) {
       if (!this.canSeeInactive(caller)) throw new PublicError(caller.userId ? ErrorCode.FORBIDDEN : ErrorCode.UNAUTHENTICATED, 'includeInactive needs product:manage');
     } else where.push(eq(products.active, true));
-    const search = filter?.search?.trim();
-    if (search) {
-      v.text(search, 'search', 1, 100);
-      const pattern = `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      where.push(or(ilike(products.name, pattern), ilike(products.description, pattern))!);
+    const query = search ? sql`websearch_to_tsquery('english', ${search})` : null;
+    if (query) where.push(sql`search @@ ${query}`);
+    if (filter?.categoryId) {
+      const root = v.id(filter.categoryId, 'categoryId');
+      // The category and everything below it.
+      where.push(sql`${products.categoryId} in (with recursive tree as (select id from products.categories where id = ${root}::uuid union all select c.id from products.categories c join tree on c.parent_id = tree.id) select id from tree)`);
     }
-    if (filter?.categoryId) where.push(eq(products.categoryId, v.id(filter.categoryId, 'categoryId')));
     if (filter?.minPrice) where.push(gte(products.priceCents, parsePrice(filter.minPrice, 'minPrice')));
     if (filter?.maxPrice) where.push(lte(products.priceCents, parsePrice(filter.maxPrice, 'maxPrice')));
     if (filter?.inStock === true) where.push(gt(products.stock, 0));
     if (filter?.inStock === false) where.push(eq(products.stock, 0));
     const base = where.length ? and(...where) : undefined;
+    const [total] = await this.d.db.select({ n: countRows() }).from(products).where(base);
+    if (query) {
+      const offset = Number(decodeCursor(after, 1)?.[0] ?? 0);
+      if (!Number.isInteger(offset) || offset < 0) throw badInput('after is not a valid cursor', 'after');
+      const rows = await this.d.db
+        .select()
+        .from(products)
+        .where(base)
+        .orderBy(sql`ts_rank(search, ${query}) desc`, ...keysetOrder(products.createdAt, products.id, 'asc'))
+        .limit(size + 1)
+        .offset(offset);
+      return toConnection(rows, size, total?.n ?? 0, (p) => [offset + rows.indexOf(p) + 1]);
+    }
+    const cursor = decodeCursor(after, 2);
     const paged = cursor ? and(base, keysetAfter(products.createdAt, products.id, cursor, 'asc')) : base;
-    const [rows, [total]] = await Promise.all([
-      this.d.db.select().from(products).where(paged).orderBy(...keysetOrder(products.createdAt, products.id, 'asc')).limit(size + 1),
-      this.d.db.select({ n: countRows() }).from(products).where(base),
-    ]);
+    const rows = await this.d.db.select().from(products).where(paged).orderBy(...keysetOrder(products.createdAt, products.id, 'asc')).limit(size + 1);
     return toConnection(rows, size, total?.n ?? 0, (p) => [p.createdAt.toISOString(), p.id]);
   }
 
