@@ -15,6 +15,8 @@ import { useSignedContext } from './plugins/useSignedContext.ts';
 import { useSecurityHeaders } from './plugins/useSecurityHeaders.ts';
 import { useOperationLimits, operationLimitsFromEnv, type OperationLimits } from './plugins/useOperationLimits.ts';
 import { useCors } from './plugins/useCors.ts';
+import { useAuditForwarding } from './plugins/useAuditForwarding.ts';
+import { useThreatSignals } from './plugins/useThreatSignals.ts';
 import { usePersistedOperations, type PersistedMode } from './plugins/usePersistedOperations.ts';
 import { costModelFromSupergraph } from './cost-model.ts';
 import { readFileSync } from 'node:fs';
@@ -63,6 +65,7 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
   const keys = await loadInternalKeys('router', []);
   const supergraphSdl = o.supergraphSdl ?? loadSupergraph();
   const limits = o.limits ?? operationLimitsFromEnv();
+  const audit = useAuditForwarding({ signer: keys.signer, securityBase: () => baseOf(o.subgraphs.security), log });
   const gateway = new ApolloGateway({ supergraphSdl, buildService: useSignedContext(keys.signer, o.subgraphs) });
   const apollo = new ApolloServer<RouterContext>({
     gateway: gateway as never,
@@ -75,12 +78,15 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
     plugins: [
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
       errorReportingPlugin<RouterContext>(log),
-      useOperationLimits(limits, costModelFromSupergraph(supergraphSdl)),
+      useOperationLimits(limits, costModelFromSupergraph(supergraphSdl), (ctx, reason) =>
+        audit.record(ctx.caller, { action: 'operation.too_complex', outcome: 'DENIED', metadata: { reason } }),
+      ),
+      useThreatSignals(audit),
     ],
   });
   await apollo.start();
 
-  const authenticate = useJwtAuth({ issuer: tokenIssuer(), audience: tokenAudience(), jwksUrl: `${baseOf(o.subgraphs.user)}/.well-known/jwks.json`, log, store: o.store, externalIssuers: o.externalIssuers ?? parseExternalIssuers(envOptional('OIDC_ISSUERS')) });
+  const authenticate = useJwtAuth({ issuer: tokenIssuer(), audience: tokenAudience(), jwksUrl: `${baseOf(o.subgraphs.user)}/.well-known/jwks.json`, log, store: o.store, audit, externalIssuers: o.externalIssuers ?? parseExternalIssuers(envOptional('OIDC_ISSUERS')) });
   const tls = o.tls === undefined ? tlsFromEnv() : o.tls;
   const securityHeaders = useSecurityHeaders({ tls: Boolean(tls), landingPage: !production });
   const persisted = usePersistedOperations(o.persistedOperations ?? ((envOptional('PERSISTED_OPERATIONS') ?? 'allow') as PersistedMode), envOptional('PERSISTED_OPERATIONS_MANIFEST'));
@@ -157,6 +163,7 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
     async stop() {
       await closeServer(server);
       await apollo.stop();
+      await audit.stop();
     },
   };
 }

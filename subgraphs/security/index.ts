@@ -7,6 +7,7 @@ import { policies } from './rules.ts';
 import { createSecurityContext } from './context.ts';
 import { SecurityService } from './services/security.service.ts';
 import { appendAuditEvents, parseAuditBatch } from './services/audit-chain.ts';
+import { DetectionService } from './services/detection.service.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 export const typeDefs = parse(readFileSync(here('./schema.graphql'), 'utf8'));
@@ -19,6 +20,7 @@ export async function startSecuritySubgraph(o: SubgraphOptions) {
       trusts: ['user', 'product', 'order'],
       build: (rt) => {
         const security = new SecurityService(rt.database.db);
+        const detection = new DetectionService({ db: rt.database.db, log: rt.log });
         return {
           name: 'security',
           typeDefs,
@@ -34,6 +36,8 @@ export async function startSecuritySubgraph(o: SubgraphOptions) {
               handle: async (body) => {
                 const events = parseAuditBatch(body);
                 const stored = await rt.database.db.transaction((tx) => appendAuditEvents(tx, events));
+                // After the commit: a detector's failure must not make the sender deliver the batch again.
+                await detection.inspect(events).catch((err) => rt.log.error({ err: (err as Error).message }, 'detection failed'));
                 return { stored };
               },
             },

@@ -4,6 +4,7 @@ import {
   anonymousCaller, createAccessTokenVerifier, createExternalVerifier, ErrorCode, TokenRejected, type AccessTokenVerifier, type Caller, type ExternalIssuerConfig,
 } from '@palisade/auth';
 import { isSessionRevoked, type HttpContext, type Logger, type Store } from '@palisade/kit';
+import type { AuditForwarder } from './useAuditForwarding.ts';
 
 export interface JwtAuthOptions {
   issuer: string;
@@ -14,6 +15,7 @@ export interface JwtAuthOptions {
   store: Store;
   /** Other OpenID Connect issuers whose tokens are accepted, with their role mapping. */
   externalIssuers?: ExternalIssuerConfig[];
+  audit?: AuditForwarder;
 }
 
 // On an unknown kid (a key rotation) the key set is fetched again, at most this often.
@@ -54,6 +56,7 @@ export function useJwtAuth(o: JwtAuthOptions) {
     } catch (err) {
       const reason = err instanceof TokenRejected ? err.reason : 'unverifiable';
       o.log.warn({ requestId: h.requestId, ip: h.ip, reason }, 'access token rejected');
+      o.audit?.record(anonymousCaller(h.requestId, h.ip, ua), { action: 'auth.token_rejected', outcome: 'DENIED', metadata: { reason } });
       throw rejected('Invalid or expired access token');
     }
   };

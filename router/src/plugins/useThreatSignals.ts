@@ -1,0 +1,47 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { visit } from 'graphql';
+import { envInt } from '@palisade/kit';
+import type { RouterContext } from '../context.ts';
+import type { AuditForwarder } from './useAuditForwarding.ts';
+
+// Shapes of SQL, script and path injection; flagged for the security subgraph, never used to block.
+const INJECTION = /('|")\s*(or|and)\s+['"\d\w]+\s*=\s*['"\d\w]+|union(\s+all)?\s+select|<\s*script|;\s*(drop|delete|insert|update)\s|\.\.\/|\$where|\bsleep\s*\(\s*\d+\s*\)|--\s*$/i;
+const SCANNER = /\b(sqlmap|nikto|nmap|dirb|gobuster|burp(suite)?)\b/i;
+
+function strings(value: unknown, out: string[] = [], depth = 0): string[] {
+  if (depth > 6 || out.length > 200) return out;
+  if (typeof value === 'string') out.push(value);
+  else if (Array.isArray(value)) value.forEach((v) => strings(v, out, depth + 1));
+  else if (value && typeof value === 'object') Object.values(value).forEach((v) => strings(v, out, depth + 1));
+  return out;
+}
+
+/** Signals the detectors in the security subgraph use: injection-looking input, scanners, slow operations. */
+export function useThreatSignals(audit: AuditForwarder): ApolloServerPlugin<RouterContext> {
+  const slowMs = envInt('SLOW_OPERATION_MS', 2000);
+  const scannersSeen = new Map<string, number>();
+  return {
+    async requestDidStart({ contextValue }) {
+      const started = performance.now();
+      const ua = contextValue.caller.userAgent ?? '';
+      const ip = contextValue.caller.ip ?? 'unknown';
+      if (SCANNER.test(ua) && (scannersSeen.get(ip) ?? 0) < Date.now() - 60_000) {
+        scannersSeen.set(ip, Date.now());
+        if (scannersSeen.size > 10_000) scannersSeen.clear();
+        audit.record(contextValue.caller, { action: 'security.scanner', outcome: 'DENIED', metadata: { userAgent: ua.slice(0, 120) } });
+      }
+      return {
+        async didResolveOperation({ document, request }) {
+          const literals: string[] = [];
+          visit(document, { StringValue: (n) => void literals.push(n.value) });
+          const suspicious = [...literals, ...strings(request.variables)].find((s) => INJECTION.test(s));
+          if (suspicious) audit.record(contextValue.caller, { action: 'security.suspicious_input', outcome: 'DENIED', resourceType: 'Operation', resourceId: request.operationName ?? null, metadata: { sample: suspicious.slice(0, 120) } });
+        },
+        async willSendResponse({ request }) {
+          const ms = performance.now() - started;
+          if (ms > slowMs) audit.record(contextValue.caller, { action: 'operation.slow', outcome: 'SUCCESS', resourceType: 'Operation', resourceId: request.operationName ?? 'anonymous', metadata: { ms: Math.round(ms) } });
+        },
+      };
+    },
+  };
+}
