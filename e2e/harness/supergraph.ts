@@ -21,7 +21,7 @@ export interface TestEnvironment {
  * Boots the real router and four subgraphs for one test file, on a fresh database of the harness's
  * Postgres (or PGlite when there is none) and a private key prefix on its Redis.
  */
-export async function createTestEnvironment(o: { embedded?: boolean; router?: SupergraphOptions['router'] } = {}): Promise<TestEnvironment> {
+export async function createTestEnvironment(o: { embedded?: boolean; router?: SupergraphOptions['router']; databaseUrls?: SupergraphOptions['databaseUrls'] } = {}): Promise<TestEnvironment> {
   process.env.ADMIN_EMAIL = ADMIN.email;
   process.env.ADMIN_PASSWORD = ADMIN.password;
   const servers = testServers();
@@ -35,6 +35,7 @@ export async function createTestEnvironment(o: { embedded?: boolean; router?: Su
     redisUrl,
     redisPrefix: testRedisPrefix(),
     router: o.router,
+    databaseUrls: o.databaseUrls,
   });
   const anon = new GraphQLClient(supergraph.url);
   let adminToken: string | null = null;

@@ -11,6 +11,8 @@ export interface SupergraphOptions {
   ports?: Partial<Record<SubgraphName | 'router', number>>;
   /** One Postgres URL for all subgraphs (each in its own schema), or null for embedded PGlite. */
   databaseUrl?: string | null;
+  /** A database of its own for some subgraphs. */
+  databaseUrls?: Partial<Record<SubgraphName, string>>;
   /** PGlite data directory root; null keeps embedded data in memory. */
   dataDir?: string | null;
   redisUrl?: string | null;
@@ -52,8 +54,8 @@ export async function startSupergraph(o: SupergraphOptions = {}): Promise<Runnin
         outboxDir: o.dataDir ? `${o.dataDir}/outbox` : null,
         host,
         port: portOf(name),
-        databaseUrl: o.databaseUrl ?? null,
-        pgliteDir: o.databaseUrl ? null : o.dataDir ? pgliteDirFor(o.dataDir, name) : null,
+        databaseUrl: o.databaseUrls?.[name] ?? o.databaseUrl ?? null,
+        pgliteDir: o.databaseUrls?.[name] ?? o.databaseUrl ? null : o.dataDir ? pgliteDirFor(o.dataDir, name) : null,
         store,
         log: createLogger(name),
         peers,

@@ -11,6 +11,12 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+export interface PausableServer extends RunningServer {
+  /** Stops the server but keeps its data, as an outage would; resume() starts it again on the same port. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -64,7 +70,7 @@ function stopProcess(child: ChildProcess): Promise<void> {
 }
 
 /** A throwaway Postgres in a temp directory on a free loopback port; null when no binaries exist. */
-export async function startThrowawayPostgres(): Promise<RunningServer | null> {
+export async function startThrowawayPostgres(): Promise<PausableServer | null> {
   const bin = postgresBin();
   if (!bin) return null;
   const dir = mkdtempSync(join(tmpdir(), 'palisade-pg-'));
@@ -80,21 +86,32 @@ export async function startThrowawayPostgres(): Promise<RunningServer | null> {
     '-D', join(dir, 'data'), '-k', dir, '-h', '127.0.0.1', '-p', String(port),
     '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=400',
   ]);
-  const child = spawn(cmd, args, { stdio: 'ignore' });
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  await waitFor(async () => {
-    const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 2 });
-    try {
-      await sql`select 1`;
-      return true;
-    } finally {
-      await sql.end();
-    }
-  }, 'throwaway Postgres');
+  const start = async () => {
+    const child = spawn(cmd, args, { stdio: 'ignore' });
+    await waitFor(async () => {
+      const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 2 });
+      try {
+        await sql`select 1`;
+        return true;
+      } finally {
+        await sql.end();
+      }
+    }, 'throwaway Postgres');
+    return child;
+  };
+  let child: ChildProcess | null = await start();
   return {
     url,
+    async pause() {
+      if (child) await stopProcess(child);
+      child = null;
+    },
+    async resume() {
+      child ??= await start();
+    },
     async stop() {
-      await stopProcess(child);
+      if (child) await stopProcess(child);
       rmSync(dir, { recursive: true, force: true });
     },
   };
