@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { and, asc, count, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, type SQL } from 'drizzle-orm';
 import { badInput, conflict, forbidden, hasScope, notFound, PublicError, ErrorCode, stableStringify, type Caller } from '@palisade/auth';
 import { decodeCursor, keysetAfter, keysetOrder, pageSize, postSigned, ServiceCallError, toConnection, type AuditWriter, type Connection, type Db, type InternalKeys, type Logger } from '@palisade/kit';
 import { orderItems, orders, type AddressValue, type OrderItemRow, type OrderRow } from '../db/schema.ts';

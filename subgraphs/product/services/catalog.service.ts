@@ -1,4 +1,4 @@
-import { and, asc, count as countRows, eq, gte, ilike, inArray, lte, gt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count as countRows, eq, gte, inArray, lte, gt, sql, type SQL } from 'drizzle-orm';
 import { badInput, conflict, hasScope, notFound, PublicError, ErrorCode, type Caller } from '@palisade/auth';
 import { decodeCursor, keysetAfter, keysetOrder, pageSize, toConnection, type AuditWriter, type Connection, type Db } from '@palisade/kit';
 import { categories, products, type CategoryRow, type ProductRow } from '../db/schema.ts';

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, ilike, inArray, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, count, eq, ilike, inArray, ne, or, sql, type SQL } from 'drizzle-orm';
 import { badInput, conflict, hashPassword, isRole, notFound, PublicError, ErrorCode, verifyPassword, forbidden, type Caller, type Role } from '@palisade/auth';
 import { decodeCursor, isUuid, keysetAfter, keysetOrder, pageSize, toConnection, type AuditWriter, type Connection, type Db, type Logger } from '@palisade/kit';
 import { users, type UserRow } from '../db/schema.ts';
