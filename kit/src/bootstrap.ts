@@ -5,6 +5,8 @@ import { openStore, type Store } from './store.ts';
 import { loadInternalKeys } from './keyring.ts';
 import { startSubgraph, type RunningSubgraph, type SubgraphContext, type SubgraphDefinition, type SubgraphRuntime } from './subgraph.ts';
 import { startAuditRelay } from './audit/relay.ts';
+import { createMetrics } from './metrics.ts';
+import { count, isNull } from 'drizzle-orm';
 import { createAuditWriter, type AuditOutboxTable } from './audit/record.ts';
 
 export interface SubgraphOptions {
@@ -61,7 +63,15 @@ export async function runSubgraph<TCtx extends SubgraphContext>(spec: SubgraphSp
   });
   const keys = await loadInternalKeys(spec.name, ['router', ...(spec.trusts ?? [])]);
   const peerBase = (name: SubgraphName) => (o.peers?.[name] ?? subgraphUrl(name)).replace(/\/graphql$/, '');
-  const rt: SubgraphRuntime = { database, store, keys, log, peerBase };
+  const metrics = createMetrics(spec.name);
+  const rt: SubgraphRuntime = { database, store, keys, log, peerBase, metrics };
+  if (spec.outbox) {
+    const outbox = spec.outbox;
+    metrics.gauge('palisade_outbox_pending', 'Audit records written but not yet delivered to the security subgraph', async () => {
+      const [row] = await database.db.select({ n: count() }).from(outbox).where(isNull(outbox.deliveredAt));
+      return row?.n ?? 0;
+    });
+  }
   const def = await spec.build(rt);
   if (!def.recordAudit && spec.outbox) {
     const write = createAuditWriter(spec.name, spec.outbox);

@@ -1,10 +1,14 @@
-import { Registry, collectDefaultMetrics, Counter, Histogram } from 'prom-client';
+import { Registry, collectDefaultMetrics, Counter, Gauge, Histogram } from 'prom-client';
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { Handler } from './http.ts';
 
 export interface ServiceMetrics {
   registry: Registry;
   requests: Counter<'operation' | 'outcome'>;
   duration: Histogram<'operation'>;
+  authFailures: Counter<'reason'>;
+  counter(name: string, help: string, labels?: string[]): Counter<string>;
+  gauge(name: string, help: string, collect: () => Promise<number>): Gauge;
   route: Handler;
 }
 
@@ -15,7 +19,7 @@ export function createMetrics(service: string): ServiceMetrics {
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({
     name: 'palisade_graphql_requests_total',
-    help: 'GraphQL operations by name and outcome',
+    help: 'GraphQL operations by name and outcome (ok, error, denied, rate_limited, too_complex, bad_input)',
     labelNames: ['operation', 'outcome'] as const,
     registers: [registry],
   });
@@ -26,10 +30,54 @@ export function createMetrics(service: string): ServiceMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
     registers: [registry],
   });
+  const authFailures = new Counter({ name: 'palisade_auth_failures_total', help: 'Refused credentials by reason (token, login)', labelNames: ['reason'] as const, registers: [registry] });
   const route: Handler = async ({ res }) => {
     const text = await registry.metrics();
     res.writeHead(200, { 'content-type': registry.contentType });
     res.end(text);
   };
-  return { registry, requests, duration, route };
+  return {
+    registry,
+    requests,
+    duration,
+    authFailures,
+    counter: (name, help, labels = []) => new Counter({ name, help, labelNames: labels, registers: [registry] }),
+    gauge: (name, help, collect) =>
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        async collect() {
+          this.set(await collect().catch(() => -1));
+        },
+      }),
+    route,
+  };
+}
+
+const OUTCOMES: Record<string, string> = {
+  FORBIDDEN: 'denied',
+  UNAUTHENTICATED: 'denied',
+  RATE_LIMITED: 'rate_limited',
+  QUERY_TOO_COMPLEX: 'too_complex',
+  BAD_USER_INPUT: 'bad_input',
+  PERSISTED_QUERY_NOT_FOUND: 'bad_input',
+};
+
+/** Counts and times every operation by name; the outcome is the first error's kind, or ok. */
+export function metricsPlugin<T extends BaseContext>(m: ServiceMetrics): ApolloServerPlugin<T> {
+  return {
+    async requestDidStart() {
+      const stop = m.duration.startTimer();
+      return {
+        async willSendResponse({ request, response }) {
+          const operation = (request.operationName ?? 'anonymous').slice(0, 64);
+          const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
+          const code = String(errors?.[0]?.extensions?.code ?? '');
+          m.requests.inc({ operation, outcome: errors?.length ? (OUTCOMES[code] ?? 'error') : 'ok' });
+          stop({ operation });
+        },
+      };
+    },
+  };
 }

@@ -13,7 +13,7 @@ import { closeServer, createHttpServer, HttpError, isJson, listen, parseJsonBody
 import { errorReportingPlugin, maskError } from './errors.ts';
 import { isProduction, type SubgraphName } from './config.ts';
 import { admitSignedRequest } from './signed-request.ts';
-import { createMetrics } from './metrics.ts';
+import { metricsPlugin, type ServiceMetrics } from './metrics.ts';
 import type { Database } from './db.ts';
 import type { Store } from './store.ts';
 import type { InternalKeys } from './keyring.ts';
@@ -32,6 +32,7 @@ export interface SubgraphRuntime {
   log: Logger;
   /** Base URL (no /graphql) of another subgraph, for signed service calls. */
   peerBase(name: SubgraphName): string;
+  metrics: ServiceMetrics;
 }
 
 export interface SubgraphDefinition<TCtx extends SubgraphContext> {
@@ -81,10 +82,9 @@ export async function startSubgraph<TCtx extends SubgraphContext>(
     introspection: !isProduction(),
     includeStacktraceInErrorResponses: false,
     formatError: (formatted) => maskError(formatted, { hideSuggestions: isProduction() }),
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), errorReportingPlugin<TCtx>(rt.log)],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), errorReportingPlugin<TCtx>(rt.log), metricsPlugin<TCtx>(rt.metrics)],
   });
   await apollo.start();
-  const metrics = createMetrics(def.name);
   const routerGuard = { audience: def.name, trusted: pick(rt.keys.trusted, ['router']), store: rt.store, log: rt.log };
 
   const readJson = async (h: HttpContext) => {
@@ -99,7 +99,7 @@ export async function startSubgraph<TCtx extends SubgraphContext>(
       const [db, store] = await Promise.all([rt.database.ping(), rt.store.ping()]);
       sendJson(res, db && store ? 200 : 503, { status: db && store ? 'ready' : 'unavailable', database: db, store });
     },
-    'GET /metrics': metrics.route,
+    'GET /metrics': rt.metrics.route,
     'POST /graphql': async (h) => {
       const { body } = await readJson(h);
       if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'BAD_USER_INPUT', 'Expected one GraphQL operation');

@@ -4,7 +4,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import {
-  closeServer, createHttpServer, envOptional, createLogger, createMetrics, errorReportingPlugin, executeApollo, HttpError, isJson, isProduction, listen, loadInternalKeys,
+  closeServer, createHttpServer, envOptional, metricsPlugin, createLogger, createMetrics, errorReportingPlugin, executeApollo, HttpError, isJson, isProduction, listen, loadInternalKeys,
   maskError, parseJsonBody, readBody, sendJson, SUBGRAPH_NAMES, tokenAudience, tokenIssuer, type Logger, type Routes, type Store, type SubgraphName,
 } from '@palisade/kit';
 import { parseExternalIssuers, type ExternalIssuerConfig } from '@palisade/auth';
@@ -17,6 +17,7 @@ import { useOperationLimits, operationLimitsFromEnv, type OperationLimits } from
 import { useCors } from './plugins/useCors.ts';
 import { useAuditForwarding } from './plugins/useAuditForwarding.ts';
 import { useThreatSignals } from './plugins/useThreatSignals.ts';
+import { useSubgraphMetrics } from './plugins/useSubgraphMetrics.ts';
 import { usePersistedOperations, type PersistedMode } from './plugins/usePersistedOperations.ts';
 import { costModelFromSupergraph } from './cost-model.ts';
 import { readFileSync } from 'node:fs';
@@ -66,7 +67,8 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
   const supergraphSdl = o.supergraphSdl ?? loadSupergraph();
   const limits = o.limits ?? operationLimitsFromEnv();
   const audit = useAuditForwarding({ signer: keys.signer, securityBase: () => baseOf(o.subgraphs.security), log });
-  const gateway = new ApolloGateway({ supergraphSdl, buildService: useSignedContext(keys.signer, o.subgraphs) });
+  const metrics = createMetrics('router');
+  const gateway = new ApolloGateway({ supergraphSdl, buildService: useSignedContext(keys.signer, o.subgraphs, useSubgraphMetrics(metrics)) });
   const apollo = new ApolloServer<RouterContext>({
     gateway: gateway as never,
     introspection: !production,
@@ -78,6 +80,7 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
     plugins: [
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
       errorReportingPlugin<RouterContext>(log),
+      metricsPlugin<RouterContext>(metrics),
       useOperationLimits(limits, costModelFromSupergraph(supergraphSdl), (ctx, reason) =>
         audit.record(ctx.caller, { action: 'operation.too_complex', outcome: 'DENIED', metadata: { reason } }),
       ),
@@ -86,12 +89,11 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
   });
   await apollo.start();
 
-  const authenticate = useJwtAuth({ issuer: tokenIssuer(), audience: tokenAudience(), jwksUrl: `${baseOf(o.subgraphs.user)}/.well-known/jwks.json`, log, store: o.store, audit, externalIssuers: o.externalIssuers ?? parseExternalIssuers(envOptional('OIDC_ISSUERS')) });
+  const authenticate = useJwtAuth({ issuer: tokenIssuer(), audience: tokenAudience(), jwksUrl: `${baseOf(o.subgraphs.user)}/.well-known/jwks.json`, log, store: o.store, audit, onRejected: () => metrics.authFailures.inc({ reason: 'token' }), externalIssuers: o.externalIssuers ?? parseExternalIssuers(envOptional('OIDC_ISSUERS')) });
   const tls = o.tls === undefined ? tlsFromEnv() : o.tls;
   const securityHeaders = useSecurityHeaders({ tls: Boolean(tls), landingPage: !production });
   const persisted = usePersistedOperations(o.persistedOperations ?? ((envOptional('PERSISTED_OPERATIONS') ?? 'allow') as PersistedMode), envOptional('PERSISTED_OPERATIONS_MANIFEST'));
   const cors = useCors(o.corsOrigins ?? (envOptional('CORS_ORIGINS') ?? '').split(',').map((s) => s.trim()).filter(Boolean));
-  const metrics = createMetrics('router');
 
   const graphql = async (h: Parameters<Routes[string]>[0]) => {
     securityHeaders(h.res);

@@ -20,7 +20,8 @@ export async function startSecuritySubgraph(o: SubgraphOptions) {
       trusts: ['user', 'product', 'order'],
       build: (rt) => {
         const security = new SecurityService(rt.database.db);
-        const detection = new DetectionService({ db: rt.database.db, log: rt.log });
+        const alerts = rt.metrics.counter('palisade_security_alerts_total', 'Security alerts raised', ['severity', 'type']);
+        const detection = new DetectionService({ db: rt.database.db, log: rt.log, onAlert: (severity, type) => alerts.inc({ severity, type }) });
         return {
           name: 'security',
           typeDefs,

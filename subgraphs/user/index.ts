@@ -44,7 +44,14 @@ export async function startUserSubgraph(o: UserSubgraphOptions) {
         const lockout = new LockoutService(rt.store);
         const totp = new TotpService({ db, store: rt.store, audit });
         const recovery = new RecoveryService({ db, audit, mailer, sessions, lockout, log: rt.log });
-        const accounts = new AccountService({ db, audit, sessions, lockout, totp, recovery, log: rt.log });
+        const lockouts = rt.metrics.counter('palisade_lockouts_total', 'Accounts locked after repeated failed sign-ins');
+        const accounts = new AccountService({
+          db, audit, sessions, lockout, totp, recovery, log: rt.log,
+          onLoginFailed: (lockedFor) => {
+            rt.metrics.authFailures.inc({ reason: 'login' });
+            if (lockedFor) lockouts.inc();
+          },
+        });
         services = { accounts, sessions, recovery, totp };
         return {
           name: 'user',

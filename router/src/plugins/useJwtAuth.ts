@@ -16,6 +16,7 @@ export interface JwtAuthOptions {
   /** Other OpenID Connect issuers whose tokens are accepted, with their role mapping. */
   externalIssuers?: ExternalIssuerConfig[];
   audit?: AuditForwarder;
+  onRejected?: (reason: string) => void;
 }
 
 // On an unknown kid (a key rotation) the key set is fetched again, at most this often.
@@ -56,6 +57,7 @@ export function useJwtAuth(o: JwtAuthOptions) {
     } catch (err) {
       const reason = err instanceof TokenRejected ? err.reason : 'unverifiable';
       o.log.warn({ requestId: h.requestId, ip: h.ip, reason }, 'access token rejected');
+      o.onRejected?.(reason);
       o.audit?.record(anonymousCaller(h.requestId, h.ip, ua), { action: 'auth.token_rejected', outcome: 'DENIED', metadata: { reason } });
       throw rejected('Invalid or expired access token');
     }

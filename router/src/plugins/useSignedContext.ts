@@ -11,9 +11,10 @@ export class SignedContextDataSource extends RemoteGraphQLDataSource<RouterConte
     private readonly subgraph: string,
     url: string,
     private readonly signer: ContextSigner,
+    fetcher: typeof fetch = fetch,
   ) {
     // Node's fetch (undici) keeps connections alive between requests.
-    super({ url, fetcher: fetch as never });
+    super({ url, fetcher: fetcher as never });
   }
 
   override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>) {
@@ -24,10 +25,10 @@ export class SignedContextDataSource extends RemoteGraphQLDataSource<RouterConte
   }
 }
 
-export function useSignedContext(signer: ContextSigner, urls: Record<string, string>) {
+export function useSignedContext(signer: ContextSigner, urls: Record<string, string>, wrapFetch: (subgraph: string, f: typeof fetch) => typeof fetch = (_s, f) => f) {
   return ({ name, url }: { name: string; url?: string }) => {
     const target = urls[name] ?? url;
     if (!target) throw new Error(`no URL for subgraph ${name}`);
-    return new SignedContextDataSource(name, target, signer);
+    return new SignedContextDataSource(name, target, signer, wrapFetch(name, fetch));
   };
 }

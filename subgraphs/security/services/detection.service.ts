@@ -29,7 +29,7 @@ export const thresholds = () => ({
  * so a burst raises one alert, not one per event.
  */
 export class DetectionService {
-  constructor(private readonly d: { db: Db; log: Logger }) {}
+  constructor(private readonly d: { db: Db; log: Logger; onAlert?: (severity: Severity, type: string) => void }) {}
 
   async inspect(records: AuditRecord[]): Promise<number> {
     const t = thresholds();
@@ -70,8 +70,11 @@ export class DetectionService {
         drafts.push({ type: 'rate_spike', severity: 'MEDIUM', description: `${n!.n} rate-limited requests from one address in a minute`, sourceIp: ip, userId: null, dedupKey: `rate_spike:${ip}:${bucket(1)}` });
     }
     if (!drafts.length) return 0;
-    const created = await this.d.db.insert(securityAlerts).values(drafts).onConflictDoNothing().returning({ id: securityAlerts.id, type: securityAlerts.type });
-    for (const a of created) this.d.log.warn({ alert: a.type, id: a.id }, 'security alert raised');
+    const created = await this.d.db.insert(securityAlerts).values(drafts).onConflictDoNothing().returning({ id: securityAlerts.id, type: securityAlerts.type, severity: securityAlerts.severity });
+    for (const a of created) {
+      this.d.log.warn({ alert: a.type, id: a.id }, 'security alert raised');
+      this.d.onAlert?.(a.severity as Severity, a.type);
+    }
     return created.length;
   }
 }

@@ -18,6 +18,7 @@ export interface AccountDeps {
   totp: TotpService;
   recovery: RecoveryService;
   log: Logger;
+  onLoginFailed?: (lockedFor: number | null) => void;
 }
 
 export class AccountService {
@@ -54,6 +55,7 @@ export class AccountService {
     }
     if (reason || !user) {
       const lockedFor = await this.d.lockout.recordFailure(typed, caller.ip);
+      this.d.onLoginFailed?.(lockedFor);
       await this.d.db.transaction(async (tx) => {
         const subject = { actorId: user?.id ?? null, resourceType: 'User', resourceId: user?.id ?? null };
         await this.d.audit(tx, caller, { action: 'auth.login_failed', outcome: 'FAILURE', ...subject, metadata: { reason, email: user ? undefined : typed.slice(0, 100) } });

@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse, parseAllDocuments } from 'yaml';
+import { DEFAULT_PORTS } from '@palisade/kit';
+import { startSupergraph, type RunningSupergraph } from '../src/supergraph.ts';
+
+// No Docker engine here: the deployment files are checked against the code instead of run.
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const read = (p: string) => readFileSync(join(root, p), 'utf8');
+const SERVICES = Object.keys(DEFAULT_PORTS) as (keyof typeof DEFAULT_PORTS)[];
+type Doc = { kind: string; metadata: { name: string }; spec: any };
+const k8s: Doc[] = (parse(read('ops/k8s/base/kustomization.yaml')).resources as string[]).flatMap((f) =>
+  parseAllDocuments(read(`ops/k8s/base/${f}`)).map((d) => d.toJSON() as Doc),
+);
+
+describe('docker-compose.yml', () => {
+  const compose = parse(read('docker-compose.yml'), { merge: true }); // Compose reads YAML merge keys (<<)
+  it('runs every service next to Postgres, Redis, Prometheus, Grafana and Jaeger, each with a health check', () => {
+    for (const s of [...SERVICES, 'postgres', 'redis', 'prometheus', 'grafana', 'jaeger']) {
+      expect(compose.services[s], s).toBeDefined();
+      expect(compose.services[s].healthcheck, `${s} healthcheck`).toBeDefined();
+    }
+  });
+  it('gives each Palisade service the port the code listens on, and real Postgres and Redis', () => {
+    for (const s of SERVICES) {
+      expect(compose.services[s].environment.PORT, s).toBe(String(DEFAULT_PORTS[s]));
+      expect(compose.services[s].environment.DATABASE_URL).toMatch(/^postgres:\/\/.*@postgres:5432\//);
+      expect(compose.services[s].environment.REDIS_URL).toBe('redis://redis:6379');
+    }
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = read('ops/docker/Dockerfile');
+  it('builds in stages and runs as a non-root user with a health check', () => {
+    expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
+    expect(dockerfile).toMatch(/^USER (node|\d{4,})$/m);
+    expect(dockerfile).toMatch(/^HEALTHCHECK /m);
+    for (const s of SERVICES) expect(dockerfile.includes(s === 'router' ? 'router/src/main.ts' : 'subgraphs/$SERVICE/main.ts')).toBe(true);
+  });
+});
+
+describe('Kubernetes manifests (kustomize base)', () => {
+  const byKind = (kind: string) => k8s.filter((d) => d.kind === kind);
+  it('deploy every service with probes on the ports and paths the code serves', () => {
+    for (const s of SERVICES) {
+      const d = byKind('Deployment').find((x) => x.metadata.name === s);
+      expect(d, s).toBeDefined();
+      const c = d!.spec.template.spec.containers[0];
+      expect(c.ports[0].containerPort).toBe(DEFAULT_PORTS[s]);
+      expect(c.livenessProbe.httpGet.path).toBe('/health');
+      expect(c.readinessProbe.httpGet.path).toBe('/health/ready');
+      expect(d!.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
+      expect(byKind('Service').some((x) => x.metadata.name === s && x.spec.ports[0].port === DEFAULT_PORTS[s])).toBe(true);
+      expect(byKind('HorizontalPodAutoscaler').some((x) => x.spec.scaleTargetRef.name === s)).toBe(true);
+      expect(byKind('PodDisruptionBudget').some((x) => x.metadata.name === s)).toBe(true);
+    }
+  });
+  it('take secrets by reference only', () => {
+    for (const d of byKind('Deployment'))
+      for (const e of d.spec.template.spec.containers[0].env as { name: string; value?: string; valueFrom?: unknown }[])
+        if (/URL$|KEY|PASSWORD|SECRET|EMAIL/.test(e.name) && !/^(USER|PRODUCT|ORDER|SECURITY)_URL$/.test(e.name)) expect(e.valueFrom, `${d.metadata.name} ${e.name}`).toBeDefined();
+  });
+  it('let only the router (and signed service callers) reach each subgraph', () => {
+    for (const s of SERVICES.filter((x) => x !== 'router')) {
+      const np = byKind('NetworkPolicy').find((x) => x.spec.podSelector.matchLabels['app.kubernetes.io/name'] === s);
+      expect(np, s).toBeDefined();
+      const allowed = np!.spec.ingress[0].from.map((f: any) => f.podSelector.matchLabels['app.kubernetes.io/name']);
+      expect(allowed).toContain('router');
+    }
+  });
+});
+
+describe('Prometheus and Grafana', () => {
+  let sg: RunningSupergraph;
+  const scraped = new Set<string>();
+  beforeAll(async () => {
+    sg = await startSupergraph({ ports: { router: 0, user: 0, product: 0, order: 0, security: 0 }, dataDir: null });
+    for (const url of [sg.url, ...Object.values(sg.subgraphs).map((s) => s.url)]) {
+      const text = await (await fetch(url.replace(/\/graphql$/, '/metrics'))).text();
+      for (const m of text.matchAll(/^# TYPE (\w+) /gm)) scraped.add(m[1]!);
+    }
+  });
+  afterAll(async () => sg?.stop());
+  const metricNames = (text: string) => [...new Set([...text.matchAll(/palisade_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|count|sum)$/, '')))];
+
+  it('scrape the services the code runs and alert on what the brief asks', () => {
+    const prom = parse(read('ops/prometheus/prometheus.yml'));
+    expect(prom.scrape_configs[0].static_configs[0].targets.sort()).toEqual(SERVICES.map((s) => `${s}:${DEFAULT_PORTS[s]}`).sort());
+    const rules = parse(read('ops/prometheus/alerts.yml')).groups[0].rules as { alert: string; expr: string }[];
+    expect(rules.map((r) => r.alert).sort()).toEqual(['PalisadeCriticalSecurityAlert', 'PalisadeErrorRateHigh', 'PalisadeFailedLoginRateHigh', 'PalisadeLatencyP95High', 'PalisadeServiceDown']);
+  });
+
+  it('only use metrics the services really export', () => {
+    const used = [...metricNames(read('ops/prometheus/alerts.yml')), ...metricNames(read('ops/grafana/dashboards/palisade.json'))];
+    expect(used.length).toBeGreaterThan(4);
+    expect(used.filter((m) => !scraped.has(m))).toEqual([]);
+  });
+
+  it('provision a dashboard against the provisioned data source', () => {
+    const ds = parse(read('ops/grafana/provisioning/datasources/prometheus.yml')).datasources[0];
+    const dash = JSON.parse(read('ops/grafana/dashboards/palisade.json'));
+    expect(dash.panels.length).toBeGreaterThanOrEqual(5);
+    for (const p of dash.panels) expect(p.datasource.uid).toBe(ds.uid);
+    expect(existsSync(join(root, 'ops/grafana/provisioning/dashboards/palisade.yml'))).toBe(true);
+  });
+});
