@@ -56,7 +56,7 @@ export function errorReportingPlugin<T extends RequestScoped>(log: Logger): Apol
             const code = String(err.extensions?.code ?? '');
             const callersMistake = REQUEST_ERROR_CODES.has(code) || code === 'PERSISTED_QUERY_NOT_FOUND';
             if (!callersMistake && (!ERROR_CODES.includes(code) || code === ErrorCode.INTERNAL_SERVER_ERROR))
-              log.error({ err: err.originalError ?? err, requestId: contextValue?.requestId, path: err.path }, 'operation error');
+              ((contextValue as { log?: Logger } | undefined)?.log ?? log).error({ err: err.originalError ?? err, requestId: contextValue?.requestId, path: err.path }, 'operation error');
           }
         },
         async willSendResponse({ response, contextValue }) {

@@ -19,3 +19,4 @@ export * from './main.ts';
 export * from './values.ts';
 export * from './revocation.ts';
 export * from './rate-limits.ts';
+export * from './tracing.ts';

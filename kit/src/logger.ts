@@ -10,16 +10,19 @@ export const REDACT_PATHS = [
   'refreshToken', '*.refreshToken', '*.*.refreshToken', 'totpCode', '*.totpCode', '*.*.totpCode',
   'authorization', '*.authorization', 'req.headers.authorization', 'req.headers.cookie',
   'headers.authorization', 'headers.cookie', 'cookie', '*.cookie', 'variables', '*.variables',
-  'privateJwk', '*.privateJwk',
+  'privateJwk', '*.privateJwk', 'headers["x-palisade-context"]',
 ];
 
 export function createLogger(service: string): Logger {
-  const pretty = !isProduction() && process.env.LOG_FORMAT !== 'json' && process.stdout.isTTY;
+  const file = process.env.LOG_FILE;
+  const pretty = !file && !isProduction() && process.env.LOG_FORMAT !== 'json' && process.stdout.isTTY;
+  // LOG_FILE: JSON lines to a file (tests read them back); synchronous so nothing is lost on exit.
+  const destination = file ? pino.destination({ dest: file, sync: true, append: true }) : undefined;
   return pino({
     name: service,
     level: process.env.LOG_LEVEL ?? (process.env.NODE_ENV === 'test' ? 'warn' : 'info'),
     base: { service },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     ...(pretty ? { transport: { target: 'pino-pretty', options: { singleLine: true, ignore: 'pid,hostname' } } } : {}),
-  });
+  }, destination);
 }

@@ -1,6 +1,7 @@
 import { Registry, collectDefaultMetrics, Counter, Gauge, Histogram } from 'prom-client';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { Handler } from './http.ts';
+import type { Logger } from './logger.ts';
 
 export interface ServiceMetrics {
   registry: Registry;
@@ -64,18 +65,26 @@ const OUTCOMES: Record<string, string> = {
   PERSISTED_QUERY_NOT_FOUND: 'bad_input',
 };
 
-/** Counts and times every operation by name; the outcome is the first error's kind, or ok. */
-export function metricsPlugin<T extends BaseContext>(m: ServiceMetrics): ApolloServerPlugin<T> {
+/**
+ * Counts and times every operation by name (the outcome is the first error's kind, or ok) and writes one
+ * access-log line for it. At debug level the operation's variables and headers are logged too, through
+ * the logger's redaction, which keeps credentials out.
+ */
+export function metricsPlugin<T extends BaseContext & { log?: Logger }>(m: ServiceMetrics): ApolloServerPlugin<T> {
   return {
-    async requestDidStart() {
+    async requestDidStart({ request, contextValue }) {
       const stop = m.duration.startTimer();
+      const started = performance.now();
+      contextValue.log?.debug({ variables: request.variables, headers: Object.fromEntries(request.http?.headers ?? []) }, 'operation received');
       return {
         async willSendResponse({ request, response }) {
           const operation = (request.operationName ?? 'anonymous').slice(0, 64);
           const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
           const code = String(errors?.[0]?.extensions?.code ?? '');
-          m.requests.inc({ operation, outcome: errors?.length ? (OUTCOMES[code] ?? 'error') : 'ok' });
+          const outcome = errors?.length ? (OUTCOMES[code] ?? 'error') : 'ok';
+          m.requests.inc({ operation, outcome });
           stop({ operation });
+          contextValue.log?.info({ operation, outcome, ms: Math.round(performance.now() - started) }, 'operation');
         },
       };
     },

@@ -14,6 +14,7 @@ import { errorReportingPlugin, maskError } from './errors.ts';
 import { isProduction, type SubgraphName } from './config.ts';
 import { admitSignedRequest } from './signed-request.ts';
 import { metricsPlugin, type ServiceMetrics } from './metrics.ts';
+import { extractContext, inSpan, installTracing, traceIdOf, tracer } from './tracing.ts';
 import type { Database } from './db.ts';
 import type { Store } from './store.ts';
 import type { InternalKeys } from './keyring.ts';
@@ -85,6 +86,8 @@ export async function startSubgraph<TCtx extends SubgraphContext>(
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), errorReportingPlugin<TCtx>(rt.log), metricsPlugin<TCtx>(rt.metrics)],
   });
   await apollo.start();
+  installTracing(def.name);
+  const spans = tracer(def.name);
   const routerGuard = { audience: def.name, trusted: pick(rt.keys.trusted, ['router']), store: rt.store, log: rt.log };
 
   const readJson = async (h: HttpContext) => {
@@ -105,9 +108,15 @@ export async function startSubgraph<TCtx extends SubgraphContext>(
       if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'BAD_USER_INPUT', 'Expected one GraphQL operation');
       const claims = await admitSignedRequest(routerGuard, h, operationHash(body as Record<string, never>));
       if (!claims.caller) throw new HttpError(401, 'UNAUTHENTICATED', 'Request carries no caller');
-      const base: SubgraphContext = { caller: claims.caller, requestId: claims.caller.requestId, log: rt.log.child({ requestId: claims.caller.requestId }) };
-      const ctx = def.createContext ? def.createContext(base) : (base as TCtx);
-      await executeApollo(apollo, h, body, async () => ctx);
+      const caller = claims.caller;
+      // Continue the router's trace: one trace id from the client's request down to the SQL.
+      await inSpan(spans, `${def.name}.graphql`, extractContext(h.req.headers), async (span) => {
+        span.setAttribute('palisade.request_id', caller.requestId);
+        const log = rt.log.child({ requestId: caller.requestId, traceId: traceIdOf(span), userId: caller.userId ?? undefined });
+        const base: SubgraphContext = { caller, requestId: caller.requestId, log };
+        const ctx = def.createContext ? def.createContext(base) : (base as TCtx);
+        await executeApollo(apollo, h, body, async () => ctx);
+      });
     },
     ...def.routes,
   };

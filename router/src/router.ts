@@ -4,7 +4,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import {
-  closeServer, createHttpServer, envOptional, metricsPlugin, createLogger, createMetrics, errorReportingPlugin, executeApollo, HttpError, isJson, isProduction, listen, loadInternalKeys,
+  closeServer, createHttpServer, envOptional, metricsPlugin, extractContext, inSpan, installTracing, traceIdOf, tracer, createLogger, createMetrics, errorReportingPlugin, executeApollo, HttpError, isJson, isProduction, listen, loadInternalKeys,
   maskError, parseJsonBody, readBody, sendJson, SUBGRAPH_NAMES, tokenAudience, tokenIssuer, type Logger, type Routes, type Store, type SubgraphName,
 } from '@palisade/kit';
 import { parseExternalIssuers, type ExternalIssuerConfig } from '@palisade/auth';
@@ -63,6 +63,8 @@ const baseOf = (url: string) => url.replace(/\/graphql$/, '');
 export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
   const log = o.log ?? createLogger('router');
   const production = o.production ?? isProduction();
+  installTracing('router');
+  const spans = tracer('router');
   const keys = await loadInternalKeys('router', []);
   const supergraphSdl = o.supergraphSdl ?? loadSupergraph();
   const limits = o.limits ?? operationLimitsFromEnv();
@@ -116,7 +118,14 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
       const resolved = persisted({ query: params.get('query') ?? undefined, documentId: params.get('documentId') ?? undefined, extensions: parsed });
       if (typeof resolved.query === 'string' && !params.get('query')) h.url.searchParams.set('query', resolved.query);
     }
-    await executeApollo(apollo, h, body, async () => ({ caller: await authenticate(h), requestId: h.requestId }));
+    // One span per client request; the gateway's own spans (plan, fetch) and the subgraphs' nest under it.
+    await inSpan(spans, 'router.graphql', extractContext(h.req.headers), async (span) => {
+      span.setAttribute('palisade.request_id', h.requestId);
+      await executeApollo(apollo, h, body, async () => {
+        const caller = await authenticate(h);
+        return { caller, requestId: h.requestId, log: log.child({ requestId: h.requestId, traceId: traceIdOf(span), userId: caller.userId ?? undefined }) };
+      });
+    });
   };
 
   let jwksCache: { at: number; body: unknown } | null = null;

@@ -1,5 +1,6 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { CONTEXT_HEADER, operationHash, signContext, type ContextSigner } from '@palisade/auth';
+import { injectTraceHeaders } from '@palisade/kit';
 import type { RouterContext } from '../context.ts';
 
 /**
@@ -22,6 +23,7 @@ export class SignedContextDataSource extends RemoteGraphQLDataSource<RouterConte
     const digest = operationHash({ query: request.query, operationName: request.operationName, variables: request.variables });
     request.http?.headers.set(CONTEXT_HEADER, await signContext(this.signer, this.subgraph, digest, context.caller));
     request.http?.headers.set('x-request-id', context.requestId);
+    injectTraceHeaders((k, v) => request.http?.headers.set(k, v));
   }
 }
 
