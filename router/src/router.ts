@@ -18,6 +18,7 @@ import { useCors } from './plugins/useCors.ts';
 import { useAuditForwarding } from './plugins/useAuditForwarding.ts';
 import { useThreatSignals } from './plugins/useThreatSignals.ts';
 import { useSubgraphMetrics } from './plugins/useSubgraphMetrics.ts';
+import { useSubgraphResilience } from './plugins/useSubgraphResilience.ts';
 import { usePersistedOperations, type PersistedMode } from './plugins/usePersistedOperations.ts';
 import { costModelFromSupergraph } from './cost-model.ts';
 import { readFileSync } from 'node:fs';
@@ -70,7 +71,9 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
   const limits = o.limits ?? operationLimitsFromEnv();
   const audit = useAuditForwarding({ signer: keys.signer, securityBase: () => baseOf(o.subgraphs.security), log });
   const metrics = createMetrics('router');
-  const gateway = new ApolloGateway({ supergraphSdl, buildService: useSignedContext(keys.signer, o.subgraphs, useSubgraphMetrics(metrics)) });
+  const measured = useSubgraphMetrics(metrics);
+  const resilient = useSubgraphResilience(log);
+  const gateway = new ApolloGateway({ supergraphSdl, buildService: useSignedContext(keys.signer, o.subgraphs, (name, f) => measured(name, resilient(name, f))) });
   const apollo = new ApolloServer<RouterContext>({
     gateway: gateway as never,
     introspection: !production,

@@ -1,0 +1,36 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestEnvironment, type TestEnvironment } from './harness/supergraph.ts';
+import { codesOf } from './harness/client.ts';
+
+process.env.SUBGRAPH_BREAKER_RESET_MS = '500';
+let env: TestEnvironment;
+beforeAll(async () => {
+  env = await createTestEnvironment();
+});
+afterAll(async () => env?.stop());
+
+const STOREFRONT = '{ products(first: 2) { edges { node { name } } } me { displayName orders { totalCount } } }';
+
+describe('a subgraph goes down and comes back', () => {
+  it('answers with partial data and an error for the missing part, then fully again', async () => {
+    const c = await env.asCustomer('Resilient');
+    const full = await c.request(STOREFRONT);
+    expect(codesOf(full)).toEqual([]);
+    await env.supergraph.stopSubgraph('order');
+    for (let i = 0; i < 8; i++) {
+      const partial = await c.request(STOREFRONT);
+      expect(partial.data?.products.edges).toHaveLength(2); // the catalog still answers
+      expect(partial.data?.me?.displayName ?? null).toBe(partial.data?.me ? 'Resilient' : null);
+      expect(codesOf(partial)).toContain('INTERNAL_SERVER_ERROR');
+      expect(JSON.stringify(partial.errors)).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|fetch failed/);
+    }
+    await env.supergraph.startSubgraph('order');
+    let recovered = false;
+    for (let i = 0; i < 40 && !recovered; i++) {
+      await new Promise((r) => setTimeout(r, 150));
+      const r = await c.request(STOREFRONT);
+      recovered = codesOf(r).length === 0 && r.data?.me?.orders.totalCount === 0;
+    }
+    expect(recovered).toBe(true);
+  });
+});
