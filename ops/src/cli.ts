@@ -1,42 +1,114 @@
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { dataDir, envOptional, openDatabase, pgliteDirFor } from '@palisade/kit';
+import { generateSigningKeyPair } from '@palisade/auth';
 import { SigningKeyService } from '@palisade/user';
 
-// `npm run palisade -- <command>`: operator tasks against the same databases the services use.
-const USAGE = `usage: npm run palisade -- <command>
+// `npm run palisade -- <command>`: operator tasks. Changes to accounts go through the API as an administrator,
+// so they are authorized and audited like any other; key rotation works on the user database directly.
+const USAGE = `usage: npm run palisade -- <command> [options]
 
-  keys rotate     add a new access-token signing key; older public keys stay in the JWKS until their tokens expire
-  status          readiness of a running router (ROUTER_URL, default http://localhost:4000)
+  status                                   readiness of the router and each subgraph
+  user create --email E --password P [--name N] [--roles ADMIN,MANAGER]
+  user roles --id USER_ID --roles MANAGER,AUDITOR
+  audit verify                             recompute the audit hash chain; exit 1 if broken
+  keys rotate                              new access-token signing key (old public keys stay published until expiry)
+  keys internal                            print a fresh set of internal service keys (for PALISADE_KEY_* / PALISADE_PUBKEY_*)
+
+  The API commands use ROUTER_URL (default http://localhost:4000) and ADMIN_EMAIL / ADMIN_PASSWORD.
+  keys rotate uses USER_DATABASE_URL or DATABASE_URL, else the embedded database (stop npm start first).
 `;
 
-async function userDatabase() {
-  const url = envOptional('USER_DATABASE_URL') ?? envOptional('DATABASE_URL');
-  return openDatabase({
-    url,
-    pgliteDir: url ? undefined : pgliteDirFor(dataDir(), 'user'),
-    schema: 'users',
-    migrationsFolder: fileURLToPath(new URL('../../subgraphs/user/db/migrations', import.meta.url)),
-    applicationName: 'palisade-cli',
+const router = () => envOptional('ROUTER_URL') ?? 'http://localhost:4000';
+
+async function gql<T>(query: string, variables: Record<string, unknown>, token?: string): Promise<T> {
+  const res = await fetch(`${router()}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
   });
+  const body = (await res.json()) as { data?: T; errors?: { message: string; extensions?: { code?: string } }[] };
+  if (body.errors?.length) throw new Error(body.errors.map((e) => `${e.extensions?.code}: ${e.message}`).join('; '));
+  return body.data as T;
 }
 
-const [command, sub] = process.argv.slice(2);
-switch (`${command ?? ''} ${sub ?? ''}`.trim()) {
-  case 'keys rotate': {
-    const database = await userDatabase();
-    const key = await new SigningKeyService(database.db).rotate();
-    await database.close();
-    console.log(`new signing key ${key.kid} (${key.alg}); running user subgraphs switch to it within 30 s`);
-    break;
-  }
-  case 'status': {
-    const base = envOptional('ROUTER_URL') ?? 'http://localhost:4000';
-    const res = await fetch(`${base}/health/ready`).catch(() => null);
-    console.log(res ? JSON.stringify(await res.json(), null, 2) : `router at ${base} is not answering`);
-    process.exitCode = res?.ok ? 0 : 1;
-    break;
-  }
-  default:
-    console.log(USAGE);
-    process.exitCode = command ? 1 : 0;
+async function adminToken(): Promise<string> {
+  const email = envOptional('ADMIN_EMAIL');
+  const password = envOptional('ADMIN_PASSWORD');
+  if (!email || !password) throw new Error('set ADMIN_EMAIL and ADMIN_PASSWORD');
+  const r = await gql<{ login: { accessToken: string } }>('mutation($i: LoginInput!) { login(input: $i) { accessToken } }', { i: { email, password } });
+  return r.login.accessToken;
 }
+
+const roles = (s: string | undefined) => (s ?? '').split(',').map((r) => r.trim().toUpperCase()).filter(Boolean);
+
+async function run(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { email: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' }, roles: { type: 'string' }, id: { type: 'string' } },
+  });
+  switch (positionals.slice(0, 2).join(' ')) {
+    case 'status': {
+      const res = await fetch(`${router()}/health/ready`).catch(() => null);
+      console.log(res ? JSON.stringify(await res.json(), null, 2) : `router at ${router()} is not answering`);
+      return res?.ok ? 0 : 1;
+    }
+    case 'user create': {
+      if (!values.email || !values.password) throw new Error('user create needs --email and --password');
+      const r = await gql<{ register: { user: { id: string } } }>('mutation($i: RegisterInput!) { register(input: $i) { user { id } } }', {
+        i: { email: values.email, password: values.password, displayName: values.name ?? values.email.split('@')[0] },
+      });
+      if (values.roles) await gql('mutation($id: ID!, $r: [Role!]!) { setUserRoles(userId: $id, roles: $r) { id } }', { id: r.register.user.id, r: roles(values.roles) }, await adminToken());
+      console.log(`created user ${r.register.user.id}${values.roles ? ` with roles ${roles(values.roles).join(', ')}` : ''}`);
+      return 0;
+    }
+    case 'user roles': {
+      if (!values.id || !values.roles) throw new Error('user roles needs --id and --roles');
+      const r = await gql<{ setUserRoles: { roles: string[] } }>('mutation($id: ID!, $r: [Role!]!) { setUserRoles(userId: $id, roles: $r) { roles } }', { id: values.id, r: roles(values.roles) }, await adminToken());
+      console.log(`roles now ${r.setUserRoles.roles.join(', ')}`);
+      return 0;
+    }
+    case 'audit verify': {
+      const r = await gql<{ verifyAuditTrail: { valid: boolean; checked: number; firstBrokenId: string | null } }>('{ verifyAuditTrail { valid checked firstBrokenId } }', {}, await adminToken());
+      const v = r.verifyAuditTrail;
+      console.log(v.valid ? `audit trail intact: ${v.checked} records checked` : `AUDIT TRAIL BROKEN at record ${v.firstBrokenId} (after ${v.checked - 1} good records)`);
+      return v.valid ? 0 : 1;
+    }
+    case 'keys rotate': {
+      const url = envOptional('USER_DATABASE_URL') ?? envOptional('DATABASE_URL');
+      const database = await openDatabase({
+        url,
+        pgliteDir: url ? undefined : pgliteDirFor(dataDir(), 'user'),
+        schema: 'users',
+        migrationsFolder: fileURLToPath(new URL('../../subgraphs/user/db/migrations', import.meta.url)),
+        applicationName: 'palisade-cli',
+      });
+      const key = await new SigningKeyService(database.db).rotate();
+      await database.close();
+      console.log(`new signing key ${key.kid} (${key.alg}); running user subgraphs switch to it within 30 s`);
+      return 0;
+    }
+    case 'keys internal': {
+      const out: Record<string, string> = {};
+      for (const s of ['router', 'user', 'product', 'order', 'security']) {
+        const pair = await generateSigningKeyPair('EdDSA');
+        out[`PALISADE_KEY_${s.toUpperCase()}`] = JSON.stringify(pair.privateJwk);
+        out[`PALISADE_PUBKEY_${s.toUpperCase()}`] = JSON.stringify(pair.publicJwk);
+      }
+      for (const [k, v] of Object.entries(out)) console.log(`${k}='${v}'`);
+      return 0;
+    }
+    default:
+      console.log(USAGE);
+      return positionals.length ? 1 : 0;
+  }
+}
+
+run(process.argv.slice(2)).then(
+  (code) => (process.exitCode = code),
+  (err) => {
+    console.error(`palisade: ${(err as Error).message}`);
+    process.exitCode = 1;
+  },
+);
