@@ -48,6 +48,12 @@ export interface RouterOptions {
   corsOrigins?: string[];
   /** Trusted documents: off | allow | enforce; default PERSISTED_OPERATIONS, else allow. */
   persistedOperations?: PersistedMode;
+  /**
+   * false only to measure what the router's own defences cost (the benchmark's "security off"): no
+   * operation limits, threat signals, revocation look-ups or router audit. Tokens are still verified and
+   * subgraphs still enforce every rule.
+   */
+  security?: boolean;
   /** TLS certificate and key (PEM); default TLS_CERT_FILE / TLS_KEY_FILE. */
   tls?: { cert: string; key: string } | null;
 }
@@ -86,15 +92,19 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
       errorReportingPlugin<RouterContext>(log),
       metricsPlugin<RouterContext>(metrics),
-      useOperationLimits(limits, costModelFromSupergraph(supergraphSdl), (ctx, reason) =>
-        audit.record(ctx.caller, { action: 'operation.too_complex', outcome: 'DENIED', metadata: { reason } }),
-      ),
-      useThreatSignals(audit),
+      ...(o.security === false
+        ? []
+        : [
+            useOperationLimits(limits, costModelFromSupergraph(supergraphSdl), (ctx, reason) =>
+              audit.record(ctx.caller, { action: 'operation.too_complex', outcome: 'DENIED', metadata: { reason } }),
+            ),
+            useThreatSignals(audit),
+          ]),
     ],
   });
   await apollo.start();
 
-  const authenticate = useJwtAuth({ issuer: tokenIssuer(), audience: tokenAudience(), jwksUrl: `${baseOf(o.subgraphs.user)}/.well-known/jwks.json`, log, store: o.store, audit, onRejected: () => metrics.authFailures.inc({ reason: 'token' }), externalIssuers: o.externalIssuers ?? parseExternalIssuers(envOptional('OIDC_ISSUERS')) });
+  const authenticate = useJwtAuth({ issuer: tokenIssuer(), audience: tokenAudience(), jwksUrl: `${baseOf(o.subgraphs.user)}/.well-known/jwks.json`, log, store: o.security === false ? null : o.store, audit, onRejected: () => metrics.authFailures.inc({ reason: 'token' }), externalIssuers: o.externalIssuers ?? parseExternalIssuers(envOptional('OIDC_ISSUERS')) });
   const tls = o.tls === undefined ? tlsFromEnv() : o.tls;
   const securityHeaders = useSecurityHeaders({ tls: Boolean(tls), landingPage: !production });
   const persisted = usePersistedOperations(o.persistedOperations ?? ((envOptional('PERSISTED_OPERATIONS') ?? 'allow') as PersistedMode), envOptional('PERSISTED_OPERATIONS_MANIFEST'));

@@ -11,8 +11,8 @@ export interface JwtAuthOptions {
   audience: string;
   jwksUrl: string;
   log: Logger;
-  /** Where revoked sessions are listed; a revoked session's tokens stop working at once. */
-  store: Store;
+  /** Where revoked sessions are listed; a revoked session's tokens stop working at once (null: not checked). */
+  store: Store | null;
   /** Other OpenID Connect issuers whose tokens are accepted, with their role mapping. */
   externalIssuers?: ExternalIssuerConfig[];
   audit?: AuditForwarder;
@@ -22,8 +22,9 @@ export interface JwtAuthOptions {
 // On an unknown kid (a key rotation) the key set is fetched again, at most this often.
 const JWKS_COOLDOWN_MS = 5_000;
 
+// Apollo Server reads http.status and http.headers (a Map) from the error thrown while building the context.
 const rejected = (message: string) =>
-  new GraphQLError(message, { extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401, headers: new Map([['www-authenticate', 'Bearer error="invalid_token"']]) } } });
+  new GraphQLError(message, { extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401, headers: new Map([['www-authenticate', 'Bearer error="invalid_token"']]) } } as never });
 
 const remoteKeys = (url: string) => createRemoteJWKSet(new URL(url), { cooldownDuration: JWKS_COOLDOWN_MS, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 });
 
@@ -52,7 +53,7 @@ export function useJwtAuth(o: JwtAuthOptions) {
       const verify = iss ? verifiers.get(iss) : undefined;
       if (!verify) throw new TokenRejected('unknown issuer');
       const claims = await verify(match[1]!);
-      if (await isSessionRevoked(o.store, claims.sessionId)) throw new TokenRejected('session revoked');
+      if (o.store && (await isSessionRevoked(o.store, claims.sessionId))) throw new TokenRejected('session revoked');
       return { userId: claims.userId, sessionId: claims.sessionId, roles: claims.roles, scopes: claims.scopes, requestId: h.requestId, ip: h.ip, userAgent: ua };
     } catch (err) {
       const reason = err instanceof TokenRejected ? err.reason : 'unverifiable';
