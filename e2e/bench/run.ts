@@ -2,7 +2,8 @@ import autocannon from 'autocannon';
 import { randomBytes } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
 import { loadInternalKeys, openStore, type SubgraphName } from '@palisade/kit';
-import { startThrowawayPostgres, startThrowawayRedis, createTestDatabase, testRedisPrefix } from '@palisade/kit/testing/index';
+import { startThrowawayPostgres, startThrowawayRedis } from '@palisade/kit/testing/real-servers';
+import { createTestDatabase, testRedisPrefix } from '@palisade/kit/testing/databases';
 import { startSupergraph } from '@palisade/ops/supergraph';
 import { startRouter } from '@palisade/router';
 import { startBareApolloGateway, startHiveGateway } from './peers.ts';
@@ -62,7 +63,7 @@ const WORKLOADS = {
   placeOrder: { auth: true, query: 'mutation PlaceOrder($i: PlaceOrderInput!) { placeOrder(input: $i) { id total { amount } } }', variables: { i: { items: [{ productId, quantity: 1 }], shippingAddress: { line1: '1 Bench St', city: 'Load', postalCode: '1', country: 'US' } } } },
 } as const;
 
-async function measure(url: string, w: (typeof WORKLOADS)[keyof typeof WORKLOADS]) {
+async function measure(url: string, w: (typeof WORKLOADS)[keyof typeof WORKLOADS], seconds = SECONDS) {
   const body = JSON.stringify({ query: w.query, variables: w.variables });
   // A sample first: numbers for a gateway that answers errors would be meaningless.
   const probe = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(w.auth ? { authorization: `Bearer ${tokens[0]}` } : {}) }, body });
@@ -73,7 +74,7 @@ async function measure(url: string, w: (typeof WORKLOADS)[keyof typeof WORKLOADS
     url,
     method: 'POST',
     connections: CONNECTIONS,
-    duration: SECONDS,
+    duration: seconds,
     headers: { 'content-type': 'application/json' },
     body,
     requests: [{ setupRequest: (req: any) => (w.auth ? { ...req, headers: { ...req.headers, authorization: `Bearer ${tokens[n++ % tokens.length]}` } } : req) }],
@@ -90,7 +91,8 @@ const targets = [
 const rows: { target: string; workload: string; rps: number; p50: number; p99: number; errors: number }[] = [];
 for (const [workload, w] of Object.entries(WORKLOADS)) {
   for (const [target, url] of targets) {
-    log(`measuring ${workload} on ${target} (${SECONDS}s at ${CONNECTIONS} connections) …`);
+    log(`measuring ${workload} on ${target} (${SECONDS}s at ${CONNECTIONS} connections, after a 2 s warm-up) …`);
+    await measure(url, w, 2); // JIT, caches and connection pools warm for every target alike
     rows.push({ target, workload, ...(await measure(url, w)) });
   }
 }
@@ -112,6 +114,7 @@ const lines = [
 ];
 console.log(lines.join('\n'));
 
+await new Promise((r) => setTimeout(r, 1_500)); // requests still in flight when autocannon stopped
 await hive.stop();
 await bare.stop();
 await securityOff.stop();
