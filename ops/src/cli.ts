@@ -14,6 +14,7 @@ const USAGE = `usage: npm run palisade -- <command> [options]
   audit verify                             recompute the audit hash chain; exit 1 if broken
   keys rotate                              new access-token signing key (old public keys stay published until expiry)
   keys internal                            print a fresh set of internal service keys (for PALISADE_KEY_* / PALISADE_PUBKEY_*)
+  bench                                    run the benchmark (same as npm run bench; BENCH_SECONDS sets the length)
 
   The API commands use ROUTER_URL (default http://localhost:4000) and ADMIN_EMAIL / ADMIN_PASSWORD.
   keys rotate uses USER_DATABASE_URL or DATABASE_URL, else the embedded database (stop npm start first).
@@ -98,6 +99,11 @@ async function run(argv: string[]): Promise<number> {
       }
       for (const [k, v] of Object.entries(out)) console.log(`${k}='${v}'`);
       return 0;
+    }
+    case 'bench': {
+      const { spawnSync } = await import('node:child_process');
+      const script = fileURLToPath(new URL('../../e2e/bench/run.ts', import.meta.url));
+      return spawnSync(process.execPath, ['--import', 'tsx', script], { stdio: 'inherit' }).status ?? 1;
     }
     default:
       console.log(USAGE);
