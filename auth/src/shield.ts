@@ -31,10 +31,6 @@ export interface AccessHooks {
 const deniedFor = (caller: Caller) => (caller.userId ? forbidden() : unauthenticated());
 const reported = new WeakMap<object, Set<string>>();
 
-/**
- * Builds graphql-shield rules from the SDL's access annotations. A field with no annotation on it or
- * its type falls to `deny`, so forgetting an annotation closes the field instead of opening it.
- */
 /** The refusal a field ends with, once every alternative failed: reported once per field per request. */
 function refusal(ctx: AccessContext, info: GraphQLResolveInfo, hooks: AccessHooks) {
   const coordinate = `${info.parentType.name}.${info.fieldName}`;
@@ -47,7 +43,11 @@ function refusal(ctx: AccessContext, info: GraphQLResolveInfo, hooks: AccessHook
   return deniedFor(ctx.caller);
 }
 
-// Atoms answer true or false; one alternative failing inside an `or` is not a denial.
+/**
+ * Builds graphql-shield rules from the SDL's access annotations. A field with no annotation on it or
+ * its type falls to `deny`, so forgetting an annotation closes the field instead of opening it. Atoms
+ * answer true or false: one alternative failing inside an `or` is not a denial.
+ */
 export function buildShieldRules(typeDefs: DocumentNode, policies: PolicyTable) {
   const map = readAccessAnnotations(typeDefs);
   const cache = new Map<string, ShieldRule>();
