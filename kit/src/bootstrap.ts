@@ -1,4 +1,4 @@
-import { DEFAULT_PORTS, dataDir, envInt, envOptional, envString, subgraphUrl, type ServiceName, type SubgraphName } from './config.ts';
+import { assertProductionBacking, DEFAULT_PORTS, dataDir, envInt, envOptional, envString, subgraphUrl, type ServiceName, type SubgraphName } from './config.ts';
 import { openDatabase, pgliteDirFor, type Database } from './db.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { openStore, type Store } from './store.ts';
@@ -26,6 +26,7 @@ export interface SubgraphOptions {
 export function subgraphOptionsFromEnv(name: SubgraphName): SubgraphOptions {
   const upper = name.toUpperCase();
   const databaseUrl = envOptional(`${upper}_DATABASE_URL`) ?? envOptional('DATABASE_URL') ?? null;
+  assertProductionBacking({ needsDatabase: true, databaseUrl, redisUrl: envOptional('REDIS_URL') });
   return {
     port: envInt(`${upper}_PORT`, envInt('PORT', DEFAULT_PORTS[name])),
     host: envString('HOST', '127.0.0.1'),

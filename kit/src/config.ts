@@ -31,6 +31,16 @@ export function envBool(name: string, fallback: boolean): boolean {
 
 export class ConfigError extends Error {}
 
+/**
+ * The embedded database and in-process store are for development: in production a process without real
+ * Postgres or Redis refuses to start, naming what is missing, rather than keeping data nobody else shares.
+ */
+export function assertProductionBacking(o: { needsDatabase: boolean; databaseUrl: string | null | undefined; redisUrl: string | null | undefined }) {
+  if (!isProduction()) return;
+  const missing = [o.needsDatabase && !o.databaseUrl && 'DATABASE_URL', !o.redisUrl && 'REDIS_URL'].filter(Boolean);
+  if (missing.length) throw new ConfigError(`${missing.join(' and ')} must be set in production (the embedded stand-ins are for development)`);
+}
+
 /** Subgraph URL in the supergraph → the env var that overrides it, e.g. USER_URL. */
 export const subgraphUrlVar = (name: string) => `${name.toUpperCase()}_URL`;
 

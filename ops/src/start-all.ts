@@ -1,10 +1,11 @@
-import { dataDir, envOptional, envString, runMain } from '@palisade/kit';
+import { assertProductionBacking, dataDir, envOptional, envString, runMain } from '@palisade/kit';
 import { startSupergraph } from './supergraph.ts';
 
 // `npm start`: everything in one process. Without DATABASE_URL / REDIS_URL it needs nothing installed.
 await runMain('palisade', async () => {
   const databaseUrl = envOptional('DATABASE_URL') ?? null;
   const redisUrl = envOptional('REDIS_URL') ?? null;
+  assertProductionBacking({ needsDatabase: true, databaseUrl, redisUrl });
   const running = await startSupergraph({ host: envString('HOST', '127.0.0.1'), databaseUrl, redisUrl, dataDir: dataDir() });
   process.stdout.write(
     `\n  Palisade is up: ${running.url.replace('127.0.0.1', 'localhost')}\n` +
