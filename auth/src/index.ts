@@ -9,3 +9,4 @@ export * from './access-annotations.ts';
 export * from './shield.ts';
 export * from './password-policy.ts';
 export * from './external-issuer.ts';
+export * from './token-cache.ts';

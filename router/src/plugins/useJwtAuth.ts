@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, decodeJwt } from 'jose';
 import { GraphQLError } from 'graphql';
 import {
-  anonymousCaller, createAccessTokenVerifier, createExternalVerifier, ErrorCode, TokenRejected, type AccessTokenVerifier, type Caller, type ExternalIssuerConfig,
+  anonymousCaller, cachedVerifier, createAccessTokenVerifier, createExternalVerifier, ErrorCode, TokenRejected, type AccessTokenVerifier, type Caller, type ExternalIssuerConfig,
 } from '@palisade/auth';
 import { isSessionRevoked, type HttpContext, type Logger, type Store } from '@palisade/kit';
 import type { AuditForwarder } from './useAuditForwarding.ts';
@@ -33,8 +33,8 @@ const remoteKeys = (url: string) => createRemoteJWKSet(new URL(url), { cooldownD
  * is refused outright, never downgraded to anonymous.
  */
 export function useJwtAuth(o: JwtAuthOptions) {
-  const verifiers = new Map<string, AccessTokenVerifier>([[o.issuer, createAccessTokenVerifier({ issuer: o.issuer, audience: o.audience, keys: remoteKeys(o.jwksUrl) })]]);
-  for (const ext of o.externalIssuers ?? []) verifiers.set(ext.issuer, createExternalVerifier(ext, remoteKeys(ext.jwksUrl)));
+  const verifiers = new Map<string, AccessTokenVerifier>([[o.issuer, cachedVerifier(createAccessTokenVerifier({ issuer: o.issuer, audience: o.audience, keys: remoteKeys(o.jwksUrl) }))]]);
+  for (const ext of o.externalIssuers ?? []) verifiers.set(ext.issuer, cachedVerifier(createExternalVerifier(ext, remoteKeys(ext.jwksUrl))));
 
   return async function authenticate(h: HttpContext): Promise<Caller> {
     const ua = h.req.headers['user-agent']?.slice(0, 256) ?? null;
