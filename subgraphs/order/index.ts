@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'graphql';
 import { badInput } from '@palisade/auth';
-import { createAuditWriter, isUuid, runSubgraph, type SubgraphOptions } from '@palisade/kit';
+import { createAuditWriter, envInt, isUuid, runSubgraph, type SubgraphOptions } from '@palisade/kit';
 import { auditOutbox } from './db/schema.ts';
 import { resolvers } from './resolvers/index.ts';
 import { policies } from './rules.ts';
@@ -13,7 +13,8 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 export const typeDefs = parse(readFileSync(here('./schema.graphql'), 'utf8'));
 
 export async function startOrderSubgraph(o: SubgraphOptions) {
-  return runSubgraph(
+  let restocks: { stop(): void } | null = null;
+  const running = await runSubgraph(
     {
       name: 'order',
       migrationsFolder: here('./db/migrations'),
@@ -21,6 +22,7 @@ export async function startOrderSubgraph(o: SubgraphOptions) {
       trusts: ['product'],
       build: (rt) => {
         const orders = new OrderService({ db: rt.database.db, audit: createAuditWriter('order', auditOutbox), keys: rt.keys, productBase: () => rt.peerBase('product'), log: rt.log });
+        restocks = orders.startRestockRetries(envInt('RESTOCK_RETRY_MS', 10_000));
         return {
           name: 'order',
           typeDefs,
@@ -43,4 +45,11 @@ export async function startOrderSubgraph(o: SubgraphOptions) {
     },
     o,
   );
+  return {
+    ...running,
+    async stop() {
+      restocks?.stop();
+      await running.stop();
+    },
+  };
 }

@@ -25,11 +25,15 @@ export const orders = ordersSchema.table(
     idempotencyKey: text('idempotency_key'),
     // What the key was first used for; the same key with another payload is a conflict.
     requestHash: text('request_hash'),
+    // Set in the transaction that cancels the order, cleared once the product subgraph has its stock back:
+    // a cancellation made while the product subgraph is unreachable is restocked when it returns.
+    restockDueAt: timestamp('restock_due_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     uniqueIndex('orders_idempotency_key').on(t.customerId, t.idempotencyKey),
+    index('orders_restock_due_idx').on(t.restockDueAt).where(sql`${t.restockDueAt} is not null`),
     index('orders_customer_idx').on(t.customerId, t.createdAt, t.id),
     index('orders_created_idx').on(t.createdAt, t.id),
     check('orders_status_known', sql`${t.status} in ('PENDING','CONFIRMED','SHIPPED','DELIVERED','CANCELLED')`),

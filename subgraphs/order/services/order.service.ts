@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { and, asc, count, eq, inArray, type SQL } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, isNotNull, lte, type SQL } from 'drizzle-orm';
 import { badInput, conflict, forbidden, hasScope, notFound, PublicError, ErrorCode, stableStringify, type Caller } from '@palisade/auth';
 import { decodeCursor, keysetAfter, keysetOrder, pageSize, postSigned, ServiceCallError, toConnection, type AuditWriter, type Connection, type Db, type InternalKeys, type Logger } from '@palisade/kit';
 import { orderItems, orders, type AddressValue, type OrderItemRow, type OrderRow } from '../db/schema.ts';
@@ -29,7 +29,7 @@ export interface OrderDeps {
 export class OrderService {
   constructor(private readonly d: OrderDeps) {}
 
-  private stock<T>(caller: Caller, path: string, payload: unknown): Promise<T> {
+  private stock<T>(caller: Caller | null, path: string, payload: unknown): Promise<T> {
     return postSigned<T>(this.d.keys.signer, 'product', `${this.d.productBase()}${path}`, payload, { caller, timeoutMs: 5_000 });
   }
 
@@ -97,13 +97,45 @@ export class OrderService {
     return row;
   }
 
-  private async release(caller: Caller, orderId: string): Promise<void> {
+  /** True once the product subgraph holds no stock for the order (released now, or never/already). */
+  private async release(caller: Caller | null, orderId: string): Promise<boolean> {
     try {
       await this.stock(caller, '/internal/stock/release', { orderRef: orderId });
+      return true;
     } catch (err) {
-      // Stock stays reserved until a release succeeds; logged so an operator can see it.
-      this.d.log.error({ orderId, err: (err as Error).message }, 'could not release stock reservation');
+      this.d.log.warn({ orderId, err: (err as Error).message }, 'could not release stock reservation');
+      return false;
     }
+  }
+
+  /** Gives a cancelled order's stock back; until that succeeds, restock_due_at keeps it on the retry list. */
+  private async restock(caller: Caller | null, orderId: string): Promise<boolean> {
+    if (!(await this.release(caller, orderId))) return false;
+    await this.d.db.update(orders).set({ restockDueAt: null }).where(eq(orders.id, orderId));
+    return true;
+  }
+
+  /** Retries restocks that failed when their order was cancelled; releases are idempotent, so overlap is harmless. */
+  async retryRestocks(olderThanMs: number): Promise<{ restocked: number; pending: number }> {
+    const due = await this.d.db
+      .select({ id: orders.id })
+      .from(orders)
+      .where(and(isNotNull(orders.restockDueAt), lte(orders.restockDueAt, new Date(Date.now() - olderThanMs))))
+      .limit(100);
+    let restocked = 0;
+    for (const { id } of due) restocked += Number(await this.restock(null, id));
+    return { restocked, pending: due.length - restocked };
+  }
+
+  startRestockRetries(intervalMs: number) {
+    const timer = setInterval(() => {
+      this.retryRestocks(intervalMs).then(
+        (r) => (r.restocked || r.pending) && this.d.log.info(r, 'retried restocks of cancelled orders'),
+        (err) => this.d.log.warn({ err: (err as Error).message }, 'could not retry restocks; will try again'),
+      );
+    }, intervalMs);
+    timer.unref();
+    return { stop: () => clearInterval(timer) };
   }
 
   async cancel(caller: Caller, id: string): Promise<OrderRow> {
@@ -112,13 +144,13 @@ export class OrderService {
     const isStaff = hasScope(caller, 'order:write:any');
     if (!isOwner && !isStaff) throw forbidden();
     const updated = await this.transition(caller, order.id, 'CANCELLED', 'order.cancelled');
-    await this.release(caller, order.id);
+    await this.restock(caller, order.id);
     return updated;
   }
 
   updateStatus(caller: Caller, id: string, status: OrderStatus): Promise<OrderRow> {
     return this.transition(caller, v.isUuid(id) ? id : '', status, status === 'CANCELLED' ? 'order.cancelled' : 'order.status_changed').then(async (o) => {
-      if (status === 'CANCELLED') await this.release(caller, o.id);
+      if (status === 'CANCELLED') await this.restock(caller, o.id);
       return o;
     });
   }
@@ -131,7 +163,12 @@ export class OrderService {
       if (!current) throw notFound('Order not found');
       const from = current.status as OrderStatus;
       if (!TRANSITIONS[from].includes(to)) throw badInput(`An order cannot go from ${from} to ${to}`, 'status');
-      const [updated] = await tx.update(orders).set({ status: to, updatedAt: new Date() }).where(and(eq(orders.id, id), eq(orders.status, from))).returning();
+      const now = new Date();
+      const [updated] = await tx
+        .update(orders)
+        .set({ status: to, updatedAt: now, ...(to === 'CANCELLED' ? { restockDueAt: now } : {}) })
+        .where(and(eq(orders.id, id), eq(orders.status, from)))
+        .returning();
       if (!updated) throw badInput(`The order changed while this was decided; it is no longer ${from}`, 'status');
       await this.d.audit(tx, caller, { action, outcome: 'SUCCESS', resourceType: 'Order', resourceId: id, metadata: { from, to } });
       return updated;

@@ -1,0 +1,2 @@
+ALTER TABLE "orders"."orders" ADD COLUMN "restock_due_at" timestamp with time zone;--> statement-breakpoint
+CREATE INDEX "orders_restock_due_idx" ON "orders"."orders" USING btree ("restock_due_at") WHERE "orders"."orders"."restock_due_at" is not null;
