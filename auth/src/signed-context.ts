@@ -1,5 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { SignJWT, jwtVerify, type CryptoKey } from 'jose';
+import { createHash, KeyObject, randomUUID, sign } from 'node:crypto';
+import { jwtVerify, type CryptoKey } from 'jose';
 import { isRole } from './roles.ts';
 import type { Caller } from './caller.ts';
 
@@ -53,8 +53,22 @@ export interface SignedContextClaims {
   caller: Caller | null; // null for a service acting for itself
 }
 
+const b64url = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
+const headers = new WeakMap<CryptoKey, { segment: string; key: KeyObject }>();
+
+/**
+ * A compact JWS (EdDSA) that any JOSE library verifies, signed with Node's synchronous Ed25519: the router
+ * signs one per subgraph fetch, and WebCrypto's asynchronous round trip cost more than the signature itself.
+ */
 export async function signContext(signer: ContextSigner, audience: string, digest: string, caller: Caller | null): Promise<string> {
-  const claims: Record<string, unknown> = { dig: digest };
+  let prepared = headers.get(signer.key);
+  if (!prepared) {
+    if (signer.key.algorithm.name !== 'Ed25519') throw new Error('signed contexts are EdDSA (Ed25519) only');
+    prepared = { segment: b64url(JSON.stringify({ alg: 'EdDSA', kid: signer.kid, typ: CONTEXT_TYPE })), key: KeyObject.from(signer.key as Parameters<typeof KeyObject.from>[0]) };
+    headers.set(signer.key, prepared);
+  }
+  const now = Math.floor(Date.now() / 1000);
+  const claims: Record<string, unknown> = { dig: digest, iss: signer.issuer, aud: audience, iat: now, exp: now + CONTEXT_TTL_SECONDS, jti: randomUUID() };
   if (caller) {
     claims.ctx = {
       uid: caller.userId,
@@ -66,14 +80,8 @@ export async function signContext(signer: ContextSigner, audience: string, diges
       ua: caller.userAgent,
     };
   }
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg: 'EdDSA', kid: signer.kid, typ: CONTEXT_TYPE })
-    .setIssuer(signer.issuer)
-    .setAudience(audience)
-    .setIssuedAt()
-    .setExpirationTime(`${CONTEXT_TTL_SECONDS}s`)
-    .setJti(randomUUID())
-    .sign(signer.key);
+  const input = `${prepared.segment}.${b64url(JSON.stringify(claims))}`;
+  return `${input}.${sign(null, Buffer.from(input), prepared.key).toString('base64url')}`;
 }
 
 export class ContextRejected extends Error {

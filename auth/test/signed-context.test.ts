@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { jwtVerify } from 'jose';
 import { generateSigningKeyPair, importPublicKey, importSigningKey } from '../src/keys.ts';
 import { operationHash, signContext, stableStringify, verifyContext, ContextRejected } from '../src/signed-context.ts';
 import type { Caller } from '../src/caller.ts';
@@ -34,5 +35,22 @@ describe('signed context', () => {
     const { signer: other } = await signerFor('router');
     await expect(verifyContext(await signContext(other, 'user', digest, caller), { trusted, audience: 'user', digest })).rejects.toBeInstanceOf(ContextRejected);
     await expect(verifyContext(null, { trusted, audience: 'user', digest })).rejects.toThrow(/missing/);
+  });
+});
+
+describe('the signed context as a JWS', () => {
+  it('is a standard EdDSA JWT that jose verifies, and any edited byte breaks it', async () => {
+    const { signer, pub } = await signerFor('router');
+    const digest = operationHash({ query: '{ me { id } }' });
+    const token = await signContext(signer, 'user', digest, caller);
+    const { payload, protectedHeader } = await jwtVerify(token, pub, { algorithms: ['EdDSA'], issuer: 'router', audience: 'user', typ: 'palisade-ctx+jwt' });
+    expect(protectedHeader).toEqual({ alg: 'EdDSA', kid: signer.kid, typ: 'palisade-ctx+jwt' });
+    expect(payload.exp! - payload.iat!).toBe(30);
+    expect(payload.jti).toMatch(/^[0-9a-f-]{36}$/);
+    const [h, p, sig] = token.split('.') as [string, string, string];
+    const forged = Buffer.from(JSON.stringify({ ...payload, ctx: { ...(payload.ctx as object), roles: ['ADMIN'] } })).toString('base64url');
+    await expect(verifyContext(`${h}.${forged}.${sig}`, { trusted: new Map([['router', pub]]), audience: 'user', digest })).rejects.toBeInstanceOf(ContextRejected);
+    const flipped = sig.slice(0, 10) + (sig[10] === 'A' ? 'B' : 'A') + sig.slice(11);
+    await expect(verifyContext(`${h}.${p}.${flipped}`, { trusted: new Map([['router', pub]]), audience: 'user', digest })).rejects.toBeInstanceOf(ContextRejected);
   });
 });

@@ -19,7 +19,7 @@ const callerFrom = (authorization: string | null | undefined): Caller => {
   return { userId: (c?.sub as string) ?? null, sessionId: (c?.sid as string) ?? null, roles, scopes: scopesForRoles(roles), requestId: randomUUID(), ip: '127.0.0.1', userAgent: 'bench' };
 };
 
-export async function startBareApolloGateway(signer: ContextSigner, urls: Record<SubgraphName, string>): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startBareApolloGateway(signer: ContextSigner, urls: Record<SubgraphName, string>, port = 0): Promise<{ url: string; stop(): Promise<void> }> {
   class Signing extends RemoteGraphQLDataSource<{ authorization?: string }> {
     override async willSendRequest({ request, context }: Parameters<RemoteGraphQLDataSource['willSendRequest'] & object>[0] & { context: { authorization?: string } }) {
       const digest = operationHash({ query: request.query, operationName: request.operationName, variables: request.variables });
@@ -31,16 +31,20 @@ export async function startBareApolloGateway(signer: ContextSigner, urls: Record
     buildService: ({ name, url }) => Object.assign(new Signing({ url: urls[name as SubgraphName] ?? url }), { name }),
   });
   const server = new ApolloServer({ gateway: gateway as never });
-  const { url } = await startStandaloneServer(server, { listen: { port: 0, host: '127.0.0.1' }, context: async ({ req }) => ({ authorization: req.headers.authorization }) });
+  const { url } = await startStandaloneServer(server, { listen: { port, host: '127.0.0.1' }, context: async ({ req }) => ({ authorization: req.headers.authorization }) });
   return { url, stop: () => server.stop() };
 }
 
-export async function startHiveGateway(signer: ContextSigner, urls: Record<SubgraphName, string>): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startHiveGateway(signer: ContextSigner, urls: Record<SubgraphName, string>, port = 0): Promise<{ url: string; stop(): Promise<void> }> {
   const byUrl = new Map(Object.entries(urls).map(([name, url]) => [url, name]));
   const supergraph = Object.entries(urls).reduce((sdl, [name, url]) => sdl.replace(`http://localhost:${({ user: 4001, product: 4002, order: 4003, security: 4004 } as Record<string, number>)[name]}/graphql`, url), loadSupergraph());
   const gw = createGatewayRuntime({
     supergraph,
     logging: false,
+    // Forwarding the caller's Authorization header is how a Hive deployment tells subgraphs who asks. It also
+    // makes the caller part of Hive's key for merging identical in-flight subgraph calls: without it, the
+    // signature added below (after merging) would hand one user's `me` to whoever asked at the same moment.
+    propagateHeaders: { fromClientToSubgraphs: ({ request }) => ({ authorization: request.headers.get('authorization') }) as Record<string, string> },
     plugins: () => [
       {
         async onFetch({ url, options, setOptions, context }: any) {
@@ -55,7 +59,7 @@ export async function startHiveGateway(signer: ContextSigner, urls: Record<Subgr
     ],
   });
   const server: Server = createServer(gw as never);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
   return {
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}/graphql`,
     async stop() {

@@ -1,75 +1,200 @@
 import autocannon from 'autocannon';
+import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpus, totalmem } from 'node:os';
-import { loadInternalKeys, openStore, type SubgraphName } from '@palisade/kit';
-import { startThrowawayPostgres, startThrowawayRedis } from '@palisade/kit/testing/real-servers';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SUBGRAPH_NAMES, type SubgraphName } from '@palisade/kit';
+import { freePort, startThrowawayPostgres, startThrowawayRedis } from '@palisade/kit/testing/real-servers';
 import { createTestDatabase, testRedisPrefix } from '@palisade/kit/testing/databases';
-import { startSupergraph } from '@palisade/ops/supergraph';
-import { startRouter } from '@palisade/router';
-import { startBareApolloGateway, startHiveGateway } from './peers.ts';
 
-// `npm run bench`: Palisade (security on and off), a bare Apollo Gateway and Hive Gateway over the same
-// subgraphs on real Postgres and Redis; three workloads at 50 connections; prints a table with ratios.
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+// `npm run bench`: the four subgraphs on real Postgres and Redis, each in a process of its own, and each
+// gateway in a process of its own over them; the load generator is this process. Every cell checks every
+// answer (a fast wrong answer is not a result) and reads what the gateway and the subgraphs spent in CPU.
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+// Rounds go through every gateway in turn and each figure is the median of its rounds: this machine's own
+// noise (±15% between identical runs) would otherwise decide rankings.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const USERS = 100;
-process.env.RATE_LIMIT_SCALE ??= '100000'; // one load generator must not be throttled as an attacker would be
-process.env.LOG_LEVEL ??= 'error';
-process.env.NODE_ENV ??= 'production';
-process.env.ADMIN_EMAIL ??= 'bench-admin@palisade.test';
-process.env.ADMIN_PASSWORD ??= 'bench-admin-password-1';
-
+const root = fileURLToPath(new URL('../../', import.meta.url));
 const log = (s: string) => process.stderr.write(`${s}\n`);
+
+const ALL_GATEWAYS = [
+  ['Palisade (security on)', 'palisade'],
+  ['Palisade (security off)', 'palisade-no-defences'],
+  ['Apollo Gateway (bare)', 'apollo'],
+  ['Hive Gateway', 'hive'],
+] as const;
+type Target = (typeof ALL_GATEWAYS)[number][0];
+// BENCH_GATEWAYS=palisade,apollo and BENCH_WORKLOADS=storefront narrow a run; BENCH_PROFILE=palisade (or a subgraph's
+// name) writes a V8 CPU profile of that process to BENCH_PROFILE_DIR (default .data/profiles) when the run ends.
+const only = (v: string | undefined) => (v ? new Set(v.split(',').map((s) => s.trim())) : null);
+const gatewayFilter = only(process.env.BENCH_GATEWAYS);
+const workloadFilter = only(process.env.BENCH_WORKLOADS);
+const GATEWAYS = ALL_GATEWAYS.filter(([, kind]) => !gatewayFilter || gatewayFilter.has(kind));
+const profileDir = process.env.BENCH_PROFILE_DIR ?? join(root, '.data', 'profiles');
+
 const pg = process.env.DATABASE_URL ? null : await startThrowawayPostgres();
 const redis = process.env.REDIS_URL ? null : await startThrowawayRedis();
 const serverUrl = process.env.DATABASE_URL ?? pg?.url;
 const redisUrl = process.env.REDIS_URL ?? redis?.url;
 if (!serverUrl || !redisUrl) throw new Error('the benchmark needs real Postgres and Redis (DATABASE_URL / REDIS_URL or local binaries)');
 const database = await createTestDatabase(serverUrl);
-const prefix = testRedisPrefix();
+const work = mkdtempSync(join(tmpdir(), 'palisade-bench-'));
+const output = createWriteStream(join(work, 'services.log'));
+output.setMaxListeners(64);
 
-log('starting Palisade on real Postgres and Redis …');
-// Production mode would demand real secrets; the routers below get production behaviour explicitly instead.
-process.env.NODE_ENV = 'development';
-const sg = await startSupergraph({ ports: { router: 0, user: 0, product: 0, order: 0, security: 0 }, databaseUrl: database.url, redisUrl, redisPrefix: prefix, dataDir: null, router: { production: true } });
-const urls = Object.fromEntries(Object.entries(sg.subgraphs).map(([n, s]) => [n, s.url])) as Record<SubgraphName, string>;
-const store = openStore(redisUrl, prefix);
-const securityOff = await startRouter({ host: '127.0.0.1', port: 0, subgraphs: urls, store, production: true, security: false });
-const { signer } = await loadInternalKeys('router', []);
-const bare = await startBareApolloGateway(signer, urls);
-const hive = await startHiveGateway(signer, urls);
+const ports = Object.fromEntries(await Promise.all(SUBGRAPH_NAMES.map(async (n) => [n, await freePort()] as const))) as Record<SubgraphName, number>;
+const subgraphUrls = Object.fromEntries(SUBGRAPH_NAMES.map((n) => [`${n.toUpperCase()}_URL`, `http://127.0.0.1:${ports[n]}/graphql`]));
+const admin = { email: 'bench-admin@palisade.test', password: `bench-${randomBytes(8).toString('hex')}` };
+const env = {
+  ...process.env,
+  NODE_ENV: 'development', // subgraphs with development keys; the routers get production behaviour explicitly
+  LOG_LEVEL: 'error',
+  LOG_FORMAT: 'json',
+  RATE_LIMIT_SCALE: process.env.RATE_LIMIT_SCALE ?? '100000', // one load generator must not be throttled as an attacker would be
+  DATABASE_URL: database.url,
+  REDIS_URL: redisUrl,
+  REDIS_KEY_PREFIX: testRedisPrefix(),
+  PALISADE_DATA_DIR: work,
+  ADMIN_EMAIL: admin.email,
+  ADMIN_PASSWORD: admin.password,
+  SEED_DEMO_DATA: 'true',
+  ...subgraphUrls,
+};
+
+const children: ChildProcess[] = [];
+function spawnService(file: string, args: string[], extraEnv: Record<string, string>, profile = false): ChildProcess {
+  const child = fork(join(root, file), args, { execArgv: ['--import', 'tsx', ...(profile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])], env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], cwd: root });
+  child.stdout!.pipe(output, { end: false });
+  child.stderr!.pipe(output, { end: false });
+  children.push(child);
+  return child;
+}
+async function stopAll() {
+  await Promise.all(children.map((c) => new Promise<void>((r) => (c.exitCode !== null ? r() : (c.once('exit', () => r()), c.kill('SIGTERM'))))));
+}
+process.on('uncaughtException', async (err) => {
+  log(`benchmark failed: ${err.stack}\nservice output: ${join(work, 'services.log')}`);
+  await stopAll();
+  process.exit(1);
+});
+
+async function waitReady(url: string, what: string) {
+  const until = Date.now() + 60_000;
+  while (Date.now() < until) {
+    if ((await fetch(url).catch(() => null))?.ok) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${what} did not become ready; see ${join(work, 'services.log')}`);
+}
+
+/** CPU seconds a process has used (user + system), from /proc: what the work cost, not what the clock said. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+log(`starting the subgraphs (a process each) on real Postgres and Redis …`);
+// Security first: the others' audit relays and the product catalog seed reach it at start.
+const subgraphs: Partial<Record<SubgraphName, ChildProcess>> = {};
+for (const name of ['security', 'user', 'product', 'order'] as const) {
+  subgraphs[name] = spawnService(`subgraphs/${name}/main.ts`, [], { PORT: String(ports[name]) }, process.env.BENCH_PROFILE === name);
+  await waitReady(`http://127.0.0.1:${ports[name]}/health`, `${name} subgraph`);
+}
+
+log('starting the gateways (a process each) …');
+const gateways = new Map<Target, { url: string; child: ChildProcess }>();
+await Promise.all(
+  GATEWAYS.map(async ([target, kind]) => {
+    const child = spawnService('e2e/bench/gateway.ts', [kind], { PORT: '0' }, process.env.BENCH_PROFILE === kind);
+    const url = await new Promise<string>((resolve, reject) => {
+      child.once('message', (m) => resolve((m as { url: string }).url));
+      child.once('exit', (code) => reject(new Error(`${target} exited with ${code}; see ${join(work, 'services.log')}`)));
+    });
+    gateways.set(target, { url, child });
+  }),
+);
+// Seeding goes through Palisade's router even when it is not measured.
+const seeder = gateways.get('Palisade (security on)') ?? { url: '', child: spawnService('e2e/bench/gateway.ts', ['palisade'], { PORT: '0' }) };
+const palisade = seeder.url || (await new Promise<string>((resolve) => seeder.child.once('message', (m) => resolve((m as { url: string }).url))));
 
 async function gql<T>(token: string | null, query: string, variables?: object): Promise<T> {
-  const res = await fetch(sg.url, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify({ query, variables }) });
+  const res = await fetch(palisade, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify({ query, variables }) });
   const body = (await res.json()) as { data: T; errors?: unknown[] };
   if (body.errors) throw new Error(JSON.stringify(body.errors));
   return body.data;
 }
 
 log(`seeding ${USERS} customers with orders …`);
-const adminToken = (await gql<{ login: { accessToken: string } }>(null, 'mutation($i: LoginInput!) { login(input: $i) { accessToken } }', { i: { email: process.env.ADMIN_EMAIL, password: process.env.ADMIN_PASSWORD } })).login.accessToken;
+const adminToken = (await gql<{ login: { accessToken: string } }>(null, 'mutation($i: LoginInput!) { login(input: $i) { accessToken } }', { i: admin })).login.accessToken;
 const productId = (await gql<{ createProduct: { id: string } }>(adminToken, 'mutation($i: CreateProductInput!) { createProduct(input: $i) { id } }', { i: { sku: `BENCH-${randomBytes(3).toString('hex')}`, name: 'Benchmark widget', description: 'plenty', price: '1.00', currency: 'USD', initialStock: 1_000_000 } })).createProduct.id;
-const tokens: string[] = [];
-for (let i = 0; i < USERS; i++) {
-  const email = `bench-${i}-${randomBytes(3).toString('hex')}@example.com`;
-  const t = (await gql<{ register: { accessToken: string } }>(null, 'mutation($i: RegisterInput!) { register(input: $i) { accessToken } }', { i: { email, password: `pw-${randomBytes(8).toString('hex')}`, displayName: `Bench ${i}` } })).register.accessToken;
-  tokens.push(t);
-  for (let k = 0; k < 2; k++) await gql(t, 'mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }', { i: { items: [{ productId, quantity: 1 }], shippingAddress: { line1: '1 Bench St', city: 'Load', postalCode: '1', country: 'US' } } });
+const address = { line1: '1 Bench St', city: 'Load', postalCode: '1', country: 'US' };
+const users: { token: string; name: string }[] = [];
+for (let i = 0; i < USERS; i += 10) {
+  users.push(
+    ...(await Promise.all(
+      Array.from({ length: 10 }, async (_, k) => {
+        const name = `Bench ${i + k}`;
+        const email = `bench-${i + k}-${randomBytes(3).toString('hex')}@example.com`;
+        const token = (await gql<{ register: { accessToken: string } }>(null, 'mutation($i: RegisterInput!) { register(input: $i) { accessToken } }', { i: { email, password: `pw-${randomBytes(8).toString('hex')}`, displayName: name } })).register.accessToken;
+        for (let o = 0; o < 2; o++) await gql(token, 'mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }', { i: { items: [{ productId, quantity: 1 }], shippingAddress: address } });
+        return { token, name };
+      }),
+    )),
+  );
 }
 
-const WORKLOADS = {
-  catalog: { auth: false, query: 'query Catalog { products(first: 20) { totalCount edges { node { id name price { amount currency } inStock category { name } } } } }', variables: {} },
-  storefront: { auth: true, query: 'query MyAccount { me { displayName orders(first: 5) { edges { node { id status total { amount } items { quantity product { name price { amount } } } } } } } }', variables: {} },
-  placeOrder: { auth: true, query: 'mutation PlaceOrder($i: PlaceOrderInput!) { placeOrder(input: $i) { id total { amount } } }', variables: { i: { items: [{ productId, quantity: 1 }], shippingAddress: { line1: '1 Bench St', city: 'Load', postalCode: '1', country: 'US' } } } },
-} as const;
+interface Workload {
+  query: string;
+  variables: object;
+  /** The caller for the n-th request, and a string its answer must contain. */
+  caller(n: number): { token: string | null; expect: string };
+}
+const WORKLOADS: Record<string, Workload> = {
+  catalog: {
+    query: 'query Catalog { products(first: 20) { totalCount edges { node { id name price { amount currency } inStock category { name } } } } }',
+    variables: {},
+    caller: () => ({ token: null, expect: '"category":{"name":' }),
+  },
+  storefront: {
+    query: 'query MyAccount { me { displayName orders(first: 5) { edges { node { id status total { amount } items { quantity product { name price { amount } } } } } } } }',
+    variables: {},
+    // Each answer must be the asker's own account: a gateway that merged different callers' calls fails here.
+    caller: (n) => {
+      const u = users[n % users.length]!;
+      return { token: u.token, expect: `"displayName":"${u.name}","orders":{"edges":[{"node":{"id":` };
+    },
+  },
+  placeOrder: {
+    query: 'mutation PlaceOrder($i: PlaceOrderInput!) { placeOrder(input: $i) { id total { amount } } }',
+    variables: { i: { items: [{ productId, quantity: 1 }], shippingAddress: address } },
+    caller: (n) => ({ token: users[n % users.length]!.token, expect: '"placeOrder":{"id":' }),
+  },
+};
 
-async function measure(url: string, w: (typeof WORKLOADS)[keyof typeof WORKLOADS], seconds = SECONDS) {
+async function subgraphOperations(): Promise<number> {
+  let total = 0;
+  for (const name of SUBGRAPH_NAMES) {
+    const text = await (await fetch(`http://127.0.0.1:${ports[name]}/metrics`)).text();
+    for (const m of text.matchAll(/^palisade_graphql_requests_total\{[^}]*\} (\d+)/gm)) total += Number(m[1]);
+  }
+  return total;
+}
+
+async function measure(target: Target, w: Workload, seconds: number) {
+  const { url, child } = gateways.get(target)!;
+  const probe = w.caller(0);
   const body = JSON.stringify({ query: w.query, variables: w.variables });
-  // A sample first: numbers for a gateway that answers errors would be meaningless.
-  const probe = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(w.auth ? { authorization: `Bearer ${tokens[0]}` } : {}) }, body });
-  const sample = (await probe.json()) as { errors?: unknown };
-  if (!probe.ok || sample.errors) throw new Error(`${url} answers errors: ${JSON.stringify(sample.errors ?? probe.status)}`);
+  const sample = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(probe.token ? { authorization: `Bearer ${probe.token}` } : {}) }, body });
+  const text = await sample.text();
+  if (!sample.ok || !text.includes(probe.expect)) throw new Error(`${target} answers ${sample.status} ${text.slice(0, 500)}`);
   let n = 0;
+  let wrong = 0;
+  const cpu0 = { gateway: cpuSeconds(child.pid!), subgraphs: SUBGRAPH_NAMES.reduce((s, name) => s + cpuSeconds(subgraphs[name]!.pid!), 0) };
+  const ops0 = await subgraphOperations();
   const result = await autocannon({
     url,
     method: 'POST',
@@ -77,50 +202,83 @@ async function measure(url: string, w: (typeof WORKLOADS)[keyof typeof WORKLOADS
     duration: seconds,
     headers: { 'content-type': 'application/json' },
     body,
-    requests: [{ setupRequest: (req: any) => (w.auth ? { ...req, headers: { ...req.headers, authorization: `Bearer ${tokens[n++ % tokens.length]}` } } : req) }],
+    requests: [
+      {
+        setupRequest: (req: any, context: any) => {
+          const c = w.caller(n++);
+          context.expect = c.expect;
+          return c.token ? { ...req, headers: { ...req.headers, authorization: `Bearer ${c.token}` } } : req;
+        },
+        onResponse: (status: number, answer: string, context: any) => {
+          if (status === 200 && (!answer.includes(context.expect) || answer.includes('"errors"'))) wrong++;
+        },
+      },
+    ],
   } as never);
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx };
+  // Requests autocannon abandoned at the end are still running in the gateway: let them finish before reading.
+  await new Promise((r) => setTimeout(r, 1_000));
+  const done = result.requests.total || 1;
+  const cpu = { gateway: cpuSeconds(child.pid!) - cpu0.gateway, subgraphs: SUBGRAPH_NAMES.reduce((s, name) => s + cpuSeconds(subgraphs[name]!.pid!), 0) - cpu0.subgraphs };
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx,
+    wrong,
+    gatewayCpuMs: (cpu.gateway * 1000) / done,
+    subgraphCpuMs: (cpu.subgraphs * 1000) / done,
+    subgraphCalls: ((await subgraphOperations()) - ops0) / done,
+  };
 }
 
-const targets = [
-  ['Palisade (security on)', sg.url],
-  ['Palisade (security off)', securityOff.url],
-  ['Apollo Gateway (bare)', bare.url],
-  ['Hive Gateway', hive.url],
-] as const;
-const rows: { target: string; workload: string; rps: number; p50: number; p99: number; errors: number }[] = [];
-for (const [workload, w] of Object.entries(WORKLOADS)) {
-  for (const [target, url] of targets) {
-    log(`measuring ${workload} on ${target} (${SECONDS}s at ${CONNECTIONS} connections, after a 2 s warm-up) …`);
-    await measure(url, w, 2); // JIT, caches and connection pools warm for every target alike
-    rows.push({ target, workload, ...(await measure(url, w)) });
+type Measured = Awaited<ReturnType<typeof measure>>;
+const rows: ({ target: Target; workload: string } & Measured)[] = [];
+const workloads = Object.entries(WORKLOADS).filter(([name]) => !workloadFilter || workloadFilter.has(name));
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+for (const [workload, w] of workloads) {
+  const rounds = new Map<Target, Measured[]>(GATEWAYS.map(([t]) => [t, []]));
+  for (const [target] of GATEWAYS) await measure(target, w, 2); // JIT, caches and connection pools warm for every target alike
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const [target] of GATEWAYS) {
+      log(`measuring ${workload} on ${target}, round ${round} of ${ROUNDS} (${SECONDS}s at ${CONNECTIONS} connections) …`);
+      rounds.get(target)!.push(await measure(target, w, SECONDS));
+    }
+  }
+  for (const [target, ms] of rounds) {
+    const med = (k: keyof Measured) => median(ms.map((m) => m[k]));
+    const sum = (k: keyof Measured) => ms.reduce((a, m) => a + m[k], 0);
+    rows.push({ target, workload, rps: med('rps'), p50: med('p50'), p99: med('p99'), errors: sum('errors'), wrong: sum('wrong'), gatewayCpuMs: med('gatewayCpuMs'), subgraphCpuMs: med('subgraphCpuMs'), subgraphCalls: med('subgraphCalls') });
   }
 }
 
-const rps = (t: string, w: string) => rows.find((r) => r.target === t && r.workload === w)!.rps;
+const row = (t: Target, w: string) => rows.find((r) => r.target === t && r.workload === w);
+const ratio = (a: number | undefined, b: number | undefined) => (a && b ? `${(a / b).toFixed(2)}×` : '–');
 const lines = [
-  `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; ${SECONDS}s per cell, ${CONNECTIONS} connections`,
+  `Machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; median of ${ROUNDS} rounds of ${SECONDS}s per cell, ${CONNECTIONS} connections; each gateway and subgraph a process of its own`,
   '',
-  '| workload | gateway | req/s | p50 ms | p99 ms | errors |',
-  '|---|---|---:|---:|---:|---:|',
-  ...rows.map((r) => `| ${r.workload} | ${r.target} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} |`),
+  '| workload | gateway | req/s | p50 ms | p99 ms | errors | wrong answers | gateway CPU ms/req | subgraph CPU ms/req | subgraph calls/req |',
+  '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ...rows.map((r) => `| ${r.workload} | ${r.target} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.wrong} | ${r.gatewayCpuMs.toFixed(2)} | ${r.subgraphCpuMs.toFixed(2)} | ${r.subgraphCalls.toFixed(2)} |`),
   '',
-  '| workload | security overhead | Palisade ÷ Apollo Gateway | Palisade ÷ Hive Gateway |',
-  '|---|---:|---:|---:|',
-  ...Object.keys(WORKLOADS).map((w) => {
-    const on = rps('Palisade (security on)', w);
-    return `| ${w} | ${(((rps('Palisade (security off)', w) - on) / rps('Palisade (security off)', w)) * 100).toFixed(1)}% | ${(on / rps('Apollo Gateway (bare)', w)).toFixed(2)}× | ${(on / rps('Hive Gateway', w)).toFixed(2)}× |`;
+  'Throughput is of the whole system on this machine (gateway, subgraphs, Postgres, Redis and the load generator share it); "per gateway core" divides the gateways\' own CPU per request.',
+  '',
+  '| workload | security overhead | Palisade ÷ Apollo Gateway | Palisade ÷ Hive Gateway | per gateway core: ÷ Apollo | per gateway core: ÷ Hive |',
+  '|---|---:|---:|---:|---:|---:|',
+  ...workloads.map(([w]) => {
+    const on = row('Palisade (security on)', w);
+    const off = row('Palisade (security off)', w);
+    const apollo = row('Apollo Gateway (bare)', w);
+    const hive = row('Hive Gateway', w);
+    const overhead = on && off ? `${(((off.rps - on.rps) / off.rps) * 100).toFixed(1)}%` : '–';
+    return `| ${w} | ${overhead} | ${ratio(on?.rps, apollo?.rps)} | ${ratio(on?.rps, hive?.rps)} | ${ratio(apollo?.gatewayCpuMs, on?.gatewayCpuMs)} | ${ratio(hive?.gatewayCpuMs, on?.gatewayCpuMs)} |`;
   }),
 ];
 console.log(lines.join('\n'));
 
-await new Promise((r) => setTimeout(r, 1_500)); // requests still in flight when autocannon stopped
-await hive.stop();
-await bare.stop();
-await securityOff.stop();
-await store.close();
-await sg.stop();
+await stopAll();
+output.end();
 await database.drop();
 await pg?.stop();
 await redis?.stop();
+rmSync(work, { recursive: true, force: true });
 process.exit(0);

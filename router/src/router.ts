@@ -19,6 +19,7 @@ import { useAuditForwarding } from './plugins/useAuditForwarding.ts';
 import { useThreatSignals } from './plugins/useThreatSignals.ts';
 import { useSubgraphMetrics } from './plugins/useSubgraphMetrics.ts';
 import { useSubgraphResilience } from './plugins/useSubgraphResilience.ts';
+import { useOperationMerging } from './plugins/useOperationMerging.ts';
 import { usePersistedOperations, type PersistedMode } from './plugins/usePersistedOperations.ts';
 import { costModelFromSupergraph } from './cost-model.ts';
 import { readFileSync } from 'node:fs';
@@ -80,8 +81,9 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
   const measured = useSubgraphMetrics(metrics);
   const resilient = useSubgraphResilience(log);
   const gateway = new ApolloGateway({ supergraphSdl, buildService: useSignedContext(keys.signer, o.subgraphs, (name, f) => measured(name, resilient(name, f))) });
+  const merged = metrics.counter('palisade_merged_operations_total', 'Queries answered by an identical in-flight execution for the same caller');
   const apollo = new ApolloServer<RouterContext>({
-    gateway: gateway as never,
+    gateway: useOperationMerging(gateway as never, { merged }),
     introspection: !production,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,

@@ -2,6 +2,7 @@ import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@
 import { CONTEXT_HEADER, operationHash, signContext, type ContextSigner } from '@palisade/auth';
 import { injectTraceHeaders } from '@palisade/kit';
 import type { RouterContext } from '../context.ts';
+import { createSubgraphFetch } from '../subgraph-fetch.ts';
 
 /**
  * Each subgraph fetch carries the caller, signed by the router for that subgraph and bound to the
@@ -14,7 +15,6 @@ export class SignedContextDataSource extends RemoteGraphQLDataSource<RouterConte
     private readonly signer: ContextSigner,
     fetcher: typeof fetch = fetch,
   ) {
-    // Node's fetch (undici) keeps connections alive between requests.
     super({ url, fetcher: fetcher as never });
   }
 
@@ -28,9 +28,10 @@ export class SignedContextDataSource extends RemoteGraphQLDataSource<RouterConte
 }
 
 export function useSignedContext(signer: ContextSigner, urls: Record<string, string>, wrapFetch: (subgraph: string, f: typeof fetch) => typeof fetch = (_s, f) => f) {
+  const base = createSubgraphFetch();
   return ({ name, url }: { name: string; url?: string }) => {
     const target = urls[name] ?? url;
     if (!target) throw new Error(`no URL for subgraph ${name}`);
-    return new SignedContextDataSource(name, target, signer, wrapFetch(name, fetch));
+    return new SignedContextDataSource(name, target, signer, wrapFetch(name, base));
   };
 }
