@@ -1,5 +1,5 @@
-import { createHash, KeyObject, randomUUID, sign } from 'node:crypto';
-import { jwtVerify, type CryptoKey } from 'jose';
+import { createHash, KeyObject, randomUUID, sign, verify } from 'node:crypto';
+import type { CryptoKey } from 'jose';
 import { isRole } from './roles.ts';
 import type { Caller } from './caller.ts';
 
@@ -55,6 +55,12 @@ export interface SignedContextClaims {
 
 const b64url = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
 const headers = new WeakMap<CryptoKey, { segment: string; key: KeyObject }>();
+const keyObjects = new WeakMap<CryptoKey, KeyObject>();
+const keyObjectOf = (key: CryptoKey) => {
+  let k = keyObjects.get(key);
+  if (!k) keyObjects.set(key, (k = KeyObject.from(key as Parameters<typeof KeyObject.from>[0])));
+  return k;
+};
 
 /**
  * A compact JWS (EdDSA) that any JOSE library verifies, signed with Node's synchronous Ed25519: the router
@@ -64,7 +70,7 @@ export async function signContext(signer: ContextSigner, audience: string, diges
   let prepared = headers.get(signer.key);
   if (!prepared) {
     if (signer.key.algorithm.name !== 'Ed25519') throw new Error('signed contexts are EdDSA (Ed25519) only');
-    prepared = { segment: b64url(JSON.stringify({ alg: 'EdDSA', kid: signer.kid, typ: CONTEXT_TYPE })), key: KeyObject.from(signer.key as Parameters<typeof KeyObject.from>[0]) };
+    prepared = { segment: b64url(JSON.stringify({ alg: 'EdDSA', kid: signer.kid, typ: CONTEXT_TYPE })), key: keyObjectOf(signer.key) };
     headers.set(signer.key, prepared);
   }
   const now = Math.floor(Date.now() / 1000);
@@ -97,40 +103,57 @@ export interface ContextVerifyOptions {
   digest: string;
 }
 
+const SEGMENT = /^[A-Za-z0-9_-]+$/;
+const CLOCK_TOLERANCE_SECONDS = 5;
+const HEADER_KEYS = new Set(['alg', 'kid', 'typ']);
+
+function decodeSegment(segment: string): Record<string, unknown> {
+  const value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8')) as unknown;
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new ContextRejected('malformed');
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Verifies a signed context: exactly the compact EdDSA JWS signContext makes, from a trusted issuer, for this
+ * audience and operation, fresh. Synchronous Ed25519 like the signer: every subgraph call pays for this.
+ * Anything unexpected — another algorithm (none included), extra header parameters such as crit or jwk, a
+ * non-canonical encoding, a missing claim — is refused, never interpreted.
+ */
 export async function verifyContext(token: string | undefined | null, o: ContextVerifyOptions): Promise<SignedContextClaims> {
   if (!token) throw new ContextRejected('missing');
-  let payload;
+  const parts = token.split('.');
+  if (parts.length !== 3 || !parts.every((p) => SEGMENT.test(p))) throw new ContextRejected('malformed');
+  const [h, p, s] = parts as [string, string, string];
+  let header: Record<string, unknown>;
+  let payload: Record<string, unknown>;
   try {
-    ({ payload } = await jwtVerify(token, (header, jws) => {
-      const iss = decodeIssuer(jws.payload);
-      const key = iss ? o.trusted.get(iss) : undefined;
-      if (!key) throw new ContextRejected('untrusted issuer');
-      return key;
-    }, { algorithms: ['EdDSA'], audience: o.audience, typ: CONTEXT_TYPE, maxTokenAge: CONTEXT_TTL_SECONDS + 5, clockTolerance: 5, requiredClaims: ['jti', 'exp', 'iat', 'iss'] }));
-  } catch (err) {
-    if (err instanceof ContextRejected) throw err;
-    throw new ContextRejected(err instanceof Error ? err.name : 'invalid');
+    header = decodeSegment(h);
+    payload = decodeSegment(p);
+  } catch {
+    throw new ContextRejected('malformed');
   }
+  if (header.alg !== 'EdDSA' || header.typ !== CONTEXT_TYPE || Object.keys(header).some((k) => !HEADER_KEYS.has(k))) throw new ContextRejected('unexpected header');
+  const key = typeof payload.iss === 'string' ? o.trusted.get(payload.iss) : undefined;
+  if (!key) throw new ContextRejected('untrusted issuer');
+  const signature = Buffer.from(s, 'base64url');
+  // Only the canonical encoding of a 64-byte signature: no second spelling of the same token.
+  if (signature.length !== 64 || signature.toString('base64url') !== s) throw new ContextRejected('malformed');
+  if (!verify(null, Buffer.from(`${h}.${p}`), keyObjectOf(key), signature)) throw new ContextRejected('bad signature');
+  const now = Math.floor(Date.now() / 1000);
+  const { aud, exp, iat, jti } = payload;
+  if (typeof exp !== 'number' || typeof iat !== 'number' || typeof jti !== 'string' || !jti) throw new ContextRejected('missing claims');
+  if (aud !== o.audience) throw new ContextRejected('another audience');
+  if (exp <= now - CLOCK_TOLERANCE_SECONDS || iat > now + CLOCK_TOLERANCE_SECONDS || now - iat > CONTEXT_TTL_SECONDS + CLOCK_TOLERANCE_SECONDS) throw new ContextRejected('expired');
   if (payload.dig !== o.digest) throw new ContextRejected('bound to a different operation');
   const ctx = payload.ctx as Record<string, unknown> | undefined;
   return {
     issuer: payload.iss as string,
     audience: o.audience,
     digest: o.digest,
-    tokenId: payload.jti as string,
-    expiresAt: payload.exp as number,
-    caller: ctx ? callerFromClaims(ctx) : null,
+    tokenId: jti,
+    expiresAt: exp,
+    caller: ctx && typeof ctx === 'object' ? callerFromClaims(ctx) : null,
   };
-}
-
-function decodeIssuer(payloadSegment: string | Uint8Array): string | undefined {
-  try {
-    const text = typeof payloadSegment === 'string' ? Buffer.from(payloadSegment, 'base64url').toString('utf8') : Buffer.from(payloadSegment).toString('utf8');
-    const iss = (JSON.parse(text) as { iss?: unknown }).iss;
-    return typeof iss === 'string' ? iss : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 const str = (v: unknown) => (typeof v === 'string' ? v : null);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { KeyObject, sign } from 'node:crypto';
 import { jwtVerify } from 'jose';
 import { generateSigningKeyPair, importPublicKey, importSigningKey } from '../src/keys.ts';
 import { operationHash, signContext, stableStringify, verifyContext, ContextRejected } from '../src/signed-context.ts';
@@ -52,5 +53,59 @@ describe('the signed context as a JWS', () => {
     await expect(verifyContext(`${h}.${forged}.${sig}`, { trusted: new Map([['router', pub]]), audience: 'user', digest })).rejects.toBeInstanceOf(ContextRejected);
     const flipped = sig.slice(0, 10) + (sig[10] === 'A' ? 'B' : 'A') + sig.slice(11);
     await expect(verifyContext(`${h}.${p}.${flipped}`, { trusted: new Map([['router', pub]]), audience: 'user', digest })).rejects.toBeInstanceOf(ContextRejected);
+  });
+});
+
+describe('what the verifier refuses', () => {
+  // Tokens made by hand with the trusted key, so each refusal is for the one thing that is wrong.
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  async function setup() {
+    const { signer, pub } = await signerFor('router');
+    const key = KeyObject.from(signer.key as Parameters<typeof KeyObject.from>[0]);
+    const digest = operationHash({ query: '{ me { id } }' });
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { dig: digest, iss: 'router', aud: 'user', iat: now, exp: now + 30, jti: 'j1', ctx: { uid: 'u1', roles: ['ADMIN'], scp: [] } };
+    const header = { alg: 'EdDSA', kid: signer.kid, typ: 'palisade-ctx+jwt' };
+    const make = (h: object = header, c: object = claims) => {
+      const input = `${b64(h)}.${b64(c)}`;
+      return `${input}.${sign(null, Buffer.from(input), key).toString('base64url')}`;
+    };
+    const check = (token: string) => verifyContext(token, { trusted: new Map([['router', pub]]), audience: 'user', digest });
+    return { make, check, claims, header, now };
+  }
+
+  it('accepts the well-formed token the cases below are variations of', async () => {
+    const { make, check } = await setup();
+    expect((await check(make())).caller?.userId).toBe('u1');
+  });
+
+  it.each([
+    ['alg none', (t: Awaited<ReturnType<typeof setup>>) => `${b64({ alg: 'none', typ: 'palisade-ctx+jwt' })}.${b64(t.claims)}.`],
+    ['alg none with a signature', (t: Awaited<ReturnType<typeof setup>>) => t.make({ ...t.header, alg: 'none' })],
+    ['HS256 keyed with anything', (t: Awaited<ReturnType<typeof setup>>) => t.make({ ...t.header, alg: 'HS256' })],
+    ['another token type (an access token)', (t: Awaited<ReturnType<typeof setup>>) => t.make({ ...t.header, typ: 'JWT' })],
+    ['a crit header', (t: Awaited<ReturnType<typeof setup>>) => t.make({ ...t.header, crit: ['exp'] })],
+    ['an embedded key', (t: Awaited<ReturnType<typeof setup>>) => t.make({ ...t.header, jwk: { kty: 'OKP' } })],
+    ['another audience', (t: Awaited<ReturnType<typeof setup>>) => t.make(t.header, { ...t.claims, aud: 'order' })],
+    ['an audience list', (t: Awaited<ReturnType<typeof setup>>) => t.make(t.header, { ...t.claims, aud: ['user'] })],
+    ['an untrusted issuer', (t: Awaited<ReturnType<typeof setup>>) => t.make(t.header, { ...t.claims, iss: 'order' })],
+    ['expiry passed', (t: Awaited<ReturnType<typeof setup>>) => t.make(t.header, { ...t.claims, exp: t.now - 10 })],
+    ['issued too long ago, however far its expiry', (t: Awaited<ReturnType<typeof setup>>) => t.make(t.header, { ...t.claims, iat: t.now - 120, exp: t.now + 3600 })],
+    ['issued in the future', (t: Awaited<ReturnType<typeof setup>>) => t.make(t.header, { ...t.claims, iat: t.now + 60 })],
+    ['no token id', (t: Awaited<ReturnType<typeof setup>>) => t.make(t.header, { ...t.claims, jti: undefined })],
+    ['no expiry', (t: Awaited<ReturnType<typeof setup>>) => t.make(t.header, { ...t.claims, exp: undefined })],
+    ['another operation', (t: Awaited<ReturnType<typeof setup>>) => t.make(t.header, { ...t.claims, dig: 'x' })],
+    ['a second spelling of the signature', (t: Awaited<ReturnType<typeof setup>>) => `${t.make()}A`],
+    ['the same signature bytes spelled with other unused bits', (t: Awaited<ReturnType<typeof setup>>) => {
+      const token = t.make();
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      return token.slice(0, -1) + alphabet[alphabet.indexOf(token.at(-1)!) ^ 1];
+    }],
+    ['padding', (t: Awaited<ReturnType<typeof setup>>) => `${t.make()}==`],
+    ['four segments', (t: Awaited<ReturnType<typeof setup>>) => `${t.make()}.x`],
+    ['a payload that is not an object', (t: Awaited<ReturnType<typeof setup>>) => t.make(t.header, ['router'])],
+  ])('refuses %s', async (_what, build) => {
+    const t = await setup();
+    await expect(t.check(build(t))).rejects.toBeInstanceOf(ContextRejected);
   });
 });
