@@ -101,7 +101,7 @@ log(`starting the subgraphs (a process each) on real Postgres and Redis …`);
 // Security first: the others' audit relays and the product catalog seed reach it at start.
 const subgraphs: Partial<Record<SubgraphName, ChildProcess>> = {};
 for (const name of ['security', 'user', 'product', 'order'] as const) {
-  subgraphs[name] = spawnService(`subgraphs/${name}/main.ts`, [], { PORT: String(ports[name]) }, process.env.BENCH_PROFILE === name);
+  subgraphs[name] = spawnService(`subgraphs/${name}/main.ts`, [], { PORT: String(ports[name]) }, (process.env.BENCH_PROFILE ?? '').split(',').includes(name));
   await waitReady(`http://127.0.0.1:${ports[name]}/health`, `${name} subgraph`);
 }
 
@@ -109,7 +109,7 @@ log('starting the gateways (a process each) …');
 const gateways = new Map<Target, { url: string; child: ChildProcess }>();
 await Promise.all(
   GATEWAYS.map(async ([target, kind]) => {
-    const child = spawnService('e2e/bench/gateway.ts', [kind], { PORT: '0' }, process.env.BENCH_PROFILE === kind);
+    const child = spawnService('e2e/bench/gateway.ts', [kind], { PORT: '0' }, (process.env.BENCH_PROFILE ?? '').split(',').includes(kind));
     const url = await new Promise<string>((resolve, reject) => {
       child.once('message', (m) => resolve((m as { url: string }).url));
       child.once('exit', (code) => reject(new Error(`${target} exited with ${code}; see ${join(work, 'services.log')}`)));

@@ -47,7 +47,7 @@ export async function openDatabase(o: DatabaseOptions): Promise<Database> {
   const migrateConfig = { migrationsFolder: o.migrationsFolder, migrationsSchema: o.schema, migrationsTable: '__migrations' };
   if (o.url) {
     const client = postgres(o.url, {
-      max: o.poolSize ?? 10,
+      max: o.poolSize ?? Number(process.env.DATABASE_POOL_SIZE ?? 10),
       onnotice: () => {},
       connection: { application_name: o.applicationName },
       connect_timeout: 10,

@@ -45,6 +45,7 @@ export function clientIp(req: IncomingMessage, trustedHops: number): string {
 export function createHttpServer(routes: Routes, log: Logger, tls: { cert: string; key: string } | null = null): Server {
   const trustedHops = Number(process.env.TRUST_PROXY_HOPS ?? 0) || 0;
   const handle: RequestListener = async (req, res) => {
+    trackInFlight(server, res);
     const incoming = req.headers['x-request-id'];
     const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('x-request-id', requestId);
@@ -113,10 +114,33 @@ export function listen(server: Server, port: number, host: string): Promise<numb
   });
 }
 
+const inFlight = new WeakMap<Server, Set<ServerResponse>>();
+const closing = new WeakSet<Server>();
+
+function trackInFlight(server: Server, res: ServerResponse) {
+  let set = inFlight.get(server);
+  if (!set) inFlight.set(server, (set = new Set()));
+  set.add(res);
+  res.once('close', () => set.delete(res));
+  if (closing.has(server)) res.setHeader('connection', 'close');
+}
+
+/**
+ * Graceful stop: no new connections; requests in flight finish (answered with `Connection: close`, so clients
+ * do not reuse a socket about to go) and each connection closes as soon as it is idle; after 5 s the rest are cut.
+ */
 export function closeServer(server: Server): Promise<void> {
+  closing.add(server);
+  for (const res of inFlight.get(server) ?? []) if (!res.headersSent) res.setHeader('connection', 'close');
   return new Promise((resolve) => {
-    server.close(() => resolve());
+    const idle = setInterval(() => server.closeIdleConnections(), 100);
+    const force = setTimeout(() => server.closeAllConnections(), 5_000);
+    force.unref();
+    server.close(() => {
+      clearInterval(idle);
+      clearTimeout(force);
+      resolve();
+    });
     server.closeIdleConnections();
-    setTimeout(() => server.closeAllConnections(), 5_000).unref();
   });
 }
