@@ -8,6 +8,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import postgres from 'postgres';
 import { PGlite } from '@electric-sql/pglite';
+import { recordStatement } from './tracing.ts';
 
 export type Db = PgDatabase<PgQueryResultHKT>;
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -39,7 +40,12 @@ export interface DatabaseOptions {
 
 export async function openDatabase(o: DatabaseOptions): Promise<Database> {
   const listeners = new Set<(sql: string) => void>();
-  const logger = { logQuery: (query: string) => listeners.forEach((l) => l(query)) };
+  const logger = {
+    logQuery: (query: string) => {
+      recordStatement(query);
+      listeners.forEach((l) => l(query));
+    },
+  };
   const observe = (l: (sql: string) => void) => {
     listeners.add(l);
     return () => void listeners.delete(l);

@@ -14,7 +14,7 @@ import { errorReportingPlugin, maskError } from './errors.ts';
 import { isProduction, type SubgraphName } from './config.ts';
 import { admitSignedRequest } from './signed-request.ts';
 import { metricsPlugin, type ServiceMetrics } from './metrics.ts';
-import { extractContext, inSpan, installTracing, traceIdOf, tracer } from './tracing.ts';
+import { extractContext, inSpan, installTracing, traceIdOf, traceResolvers, tracer } from './tracing.ts';
 import type { Database } from './db.ts';
 import type { Store } from './store.ts';
 import type { InternalKeys } from './keyring.ts';
@@ -68,8 +68,10 @@ export async function startSubgraph<TCtx extends SubgraphContext>(
   // Audit of denials and limits is best effort: it must never turn a clean refusal into a 500.
   const audit = (caller: Caller, input: AuditInput) =>
     void def.recordAudit?.(caller, input).catch((err) => rt.log.warn({ err: (err as Error).message }, 'could not record audit event'));
+  installTracing(def.name);
+  const spans = tracer(def.name);
   const typeDefs = configureRateLimits(def.typeDefs);
-  const limited = applyRateLimits<TCtx>(buildSubgraphSchema({ typeDefs, resolvers: def.resolvers as never }), {
+  const limited = applyRateLimits<TCtx>(buildSubgraphSchema({ typeDefs, resolvers: traceResolvers(spans, def.resolvers as never) }), {
     service: def.name,
     store: rt.store,
     keyPrefix: rt.store.kind === 'redis' ? (rt.store as RedisStore).prefix : undefined,
@@ -86,8 +88,6 @@ export async function startSubgraph<TCtx extends SubgraphContext>(
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), errorReportingPlugin<TCtx>(rt.log), metricsPlugin<TCtx>(rt.metrics)],
   });
   await apollo.start();
-  installTracing(def.name);
-  const spans = tracer(def.name);
   const routerGuard = { audience: def.name, trusted: pick(rt.keys.trusted, ['router']), store: rt.store, log: rt.log };
 
   const readJson = async (h: HttpContext) => {

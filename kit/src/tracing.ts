@@ -1,4 +1,4 @@
-import { context, propagation, trace, type Context, type Span } from '@opentelemetry/api';
+import { context, propagation, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { AlwaysOffSampler, BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -57,4 +57,55 @@ export async function inSpan<T>(t: ReturnType<typeof tracer>, name: string, pare
       span.end();
     }
   });
+}
+
+type Resolver = (...args: unknown[]) => unknown;
+const ROOT_TYPES = new Set(['Query', 'Mutation']);
+
+/**
+ * Gives every root field and entity lookup — the resolvers that reach the database — a span of its own, the
+ * parent of the statements it runs (see `recordStatement`). Other fields resolve from what these loaded.
+ */
+export function traceResolvers<T extends Record<string, Record<string, unknown>>>(t: Tracer, resolvers: T): T {
+  const wrap = (name: string, fn: Resolver): Resolver =>
+    function traced(this: unknown, ...args: unknown[]) {
+      return t.startActiveSpan(name, (span) => {
+        const end = (err?: unknown) => {
+          if (err) {
+            span.recordException(err as Error);
+            span.setStatus({ code: 2 });
+          }
+          span.end();
+        };
+        try {
+          const result = fn.apply(this, args);
+          if (result instanceof Promise) return result.then((v) => (end(), v), (err) => (end(err), Promise.reject(err)));
+          end();
+          return result;
+        } catch (err) {
+          end(err);
+          throw err;
+        }
+      });
+    };
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [type, fields] of Object.entries(resolvers)) {
+    out[type] = Object.fromEntries(
+      Object.entries(fields).map(([field, r]) => {
+        const traced = ROOT_TYPES.has(type) || field === '__resolveReference';
+        if (!traced) return [field, r];
+        if (typeof r === 'function') return [field, wrap(`${type}.${field}`, r as Resolver)];
+        if (r && typeof r === 'object' && typeof (r as { resolve?: unknown }).resolve === 'function')
+          return [field, { ...r, resolve: wrap(`${type}.${field}`, (r as { resolve: Resolver }).resolve) }];
+        return [field, r];
+      }),
+    );
+  }
+  return out as T;
+}
+
+/** Notes a SQL statement (text only, never its parameters) on the span that issued it. */
+export function recordStatement(statement: string): void {
+  const span = trace.getActiveSpan();
+  if (span?.isRecording()) span.addEvent('db.statement', { 'db.system': 'postgresql', 'db.statement': statement.slice(0, 2_000) });
 }

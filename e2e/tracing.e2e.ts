@@ -1,0 +1,60 @@
+import { createServer, type Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestEnvironment, type TestEnvironment } from './harness/supergraph.ts';
+
+// A stand-in OpenTelemetry collector: the real OTLP/HTTP exporter sends it what the services record.
+interface OtlpSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  events?: { name: string; attributes?: { key: string; value: { stringValue?: string } }[] }[];
+}
+const received: OtlpSpan[] = [];
+let collector: Server;
+let env: TestEnvironment;
+
+beforeAll(async () => {
+  collector = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      if (req.url === '/v1/traces') {
+        const batch = JSON.parse(body) as { resourceSpans: { scopeSpans: { spans: OtlpSpan[] }[] }[] };
+        for (const r of batch.resourceSpans) for (const s of r.scopeSpans) received.push(...s.spans);
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((r) => collector.listen(0, '127.0.0.1', r));
+  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${(collector.address() as { port: number }).port}`;
+  process.env.OTEL_BSP_SCHEDULE_DELAY = '100';
+  env = await createTestEnvironment();
+});
+afterAll(async () => {
+  await env?.stop();
+  collector?.close();
+});
+
+describe('traces exported over OTLP', () => {
+  it('follow one request from the router through a subgraph resolver down to its SQL', async () => {
+    const res = await fetch(env.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'query Traced { products(first: 2) { totalCount } }' }) });
+    expect((await res.json()).data.products.totalCount).toBeGreaterThan(0);
+
+    const until = Date.now() + 10_000;
+    const find = () => received.find((s) => s.name === 'Query.products' && s.events?.some((e) => e.name === 'db.statement'));
+    while (!find() && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    const resolver = find();
+    expect(resolver).toBeDefined();
+    const trace = received.filter((s) => s.traceId === resolver!.traceId);
+    const byId = new Map(trace.map((s) => [s.spanId, s]));
+    // The resolver's ancestry reaches the router's span for the client request, within one trace.
+    const chain: string[] = [];
+    for (let s: OtlpSpan | undefined = resolver; s; s = s.parentSpanId ? byId.get(s.parentSpanId) : undefined) chain.push(s.name);
+    expect(chain[0]).toBe('Query.products');
+    expect(chain).toContain('product.graphql');
+    expect(chain.at(-1)).toBe('router.graphql');
+    const statements = resolver!.events!.filter((e) => e.name === 'db.statement').map((e) => e.attributes?.find((a) => a.key === 'db.statement')?.value.stringValue ?? '');
+    expect(statements.some((sql) => sql.includes('"products"."products"'))).toBe(true);
+  });
+});
