@@ -1,12 +1,13 @@
 import { assertProductionBacking, DEFAULT_PORTS, dataDir, envInt, envOptional, envString, subgraphUrl, type ServiceName, type SubgraphName } from './config.ts';
-import { openDatabase, pgliteDirFor, type Database } from './db.ts';
+import { openDatabase, pgliteDirFor, queryRows, type Database } from './db.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { openStore, type Store } from './store.ts';
 import { loadInternalKeys } from './keyring.ts';
 import { startSubgraph, type RunningSubgraph, type SubgraphContext, type SubgraphDefinition, type SubgraphRuntime } from './subgraph.ts';
 import { startAuditRelay } from './audit/relay.ts';
 import { createMetrics } from './metrics.ts';
-import { count, isNull } from 'drizzle-orm';
+import { count, isNull, sql } from 'drizzle-orm';
+import { randomBytes } from 'node:crypto';
 import { createAuditWriter, type AuditOutboxTable } from './audit/record.ts';
 
 export interface SubgraphOptions {
@@ -60,12 +61,23 @@ export async function runSubgraph<TCtx extends SubgraphContext>(spec: SubgraphSp
     pgliteDir: o.pgliteDir ?? undefined,
     schema: spec.name === 'user' ? 'users' : spec.name === 'product' ? 'products' : spec.name === 'order' ? 'orders' : 'security',
     migrationsFolder: spec.migrationsFolder,
-    applicationName: `palisade-${spec.name}`,
+    // One name per process (pid 1 in every container would collide), so each replica can find its own connections.
+    applicationName: `palisade-${spec.name}-${randomBytes(4).toString('hex')}`,
   });
   const keys = await loadInternalKeys(spec.name, ['router', ...(spec.trusts ?? [])]);
   const peerBase = (name: SubgraphName) => (o.peers?.[name] ?? subgraphUrl(name)).replace(/\/graphql$/, '');
   const metrics = createMetrics(spec.name);
   const rt: SubgraphRuntime = { database, store, keys, log, peerBase, metrics };
+  if (database.kind === 'postgres') {
+    metrics.gauge('palisade_db_pool_size', 'Connections the database pool may open', async () => database.poolSize);
+    // postgres.js keeps its pool's state private; Postgres itself knows which of our connections are open and busy.
+    const connections = (busy: boolean) => async () => {
+      const [row] = await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from pg_stat_activity where application_name = ${database.applicationName} and (${!busy} or state <> 'idle')`);
+      return row?.n ?? 0;
+    };
+    metrics.gauge('palisade_db_connections', 'Open database connections of this process', connections(false));
+    metrics.gauge('palisade_db_connections_busy', 'Database connections of this process running a statement or transaction (the scrape counts itself)', connections(true));
+  }
   if (spec.outbox) {
     const outbox = spec.outbox;
     metrics.gauge('palisade_outbox_pending', 'Audit records written but not yet delivered to the security subgraph', async () => {

@@ -21,6 +21,9 @@ export interface Database {
   observe(listener: (sql: string) => void): () => void;
   ping(): Promise<boolean>;
   close(): Promise<void>;
+  /** What Postgres knows this process's connections by, and how many it may open (0 on PGlite). */
+  readonly applicationName: string;
+  readonly poolSize: number;
 }
 
 export interface DatabaseOptions {
@@ -52,8 +55,9 @@ export async function openDatabase(o: DatabaseOptions): Promise<Database> {
   };
   const migrateConfig = { migrationsFolder: o.migrationsFolder, migrationsSchema: o.schema, migrationsTable: '__migrations' };
   if (o.url) {
+    const poolSize = o.poolSize ?? (Number(process.env.DATABASE_POOL_SIZE) || 10);
     const client = postgres(o.url, {
-      max: o.poolSize ?? Number(process.env.DATABASE_POOL_SIZE ?? 10),
+      max: poolSize,
       onnotice: () => {},
       connection: { application_name: o.applicationName },
       connect_timeout: 10,
@@ -72,6 +76,8 @@ export async function openDatabase(o: DatabaseOptions): Promise<Database> {
     return {
       kind: 'postgres',
       db,
+      applicationName: o.applicationName,
+      poolSize,
       observe,
       ping: () => pingDb(db),
       close: () => client.end({ timeout: 5 }),
@@ -81,7 +87,7 @@ export async function openDatabase(o: DatabaseOptions): Promise<Database> {
   const client = await PGlite.create(o.pgliteDir ?? 'memory://');
   const db = drizzlePglite(client, { logger }) as unknown as Db;
   await migratePglite(drizzlePglite(client), migrateConfig);
-  return { kind: 'pglite', db, observe, ping: () => pingDb(db), close: () => client.close() };
+  return { kind: 'pglite', db, observe, applicationName: o.applicationName, poolSize: 0, ping: () => pingDb(db), close: () => client.close() };
 }
 
 async function pingDb(db: Db): Promise<boolean> {
