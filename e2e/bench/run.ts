@@ -109,7 +109,7 @@ log('starting the gateways (a process each) …');
 const gateways = new Map<Target, { url: string; child: ChildProcess }>();
 await Promise.all(
   GATEWAYS.map(async ([target, kind]) => {
-    const child = spawnService('e2e/bench/gateway.ts', [kind], { PORT: '0' }, (process.env.BENCH_PROFILE ?? '').split(',').includes(kind));
+    const child = spawnService('e2e/bench/gateway.ts', [kind], { PORT: '0', TRUST_PROXY_HOPS: '1' }, (process.env.BENCH_PROFILE ?? '').split(',').includes(kind));
     const url = await new Promise<string>((resolve, reject) => {
       child.once('message', (m) => resolve((m as { url: string }).url));
       child.once('exit', (code) => reject(new Error(`${target} exited with ${code}; see ${join(work, 'services.log')}`)));
@@ -151,13 +151,20 @@ interface Workload {
   query: string;
   variables: object;
   /** The caller for the n-th request, and a string its answer must contain. */
-  caller(n: number): { token: string | null; expect: string };
+  caller(n: number): { token: string | null; expect: string; from?: string };
 }
 const WORKLOADS: Record<string, Workload> = {
   catalog: {
     query: 'query Catalog { products(first: 20) { totalCount edges { node { id name price { amount currency } inStock category { name } } } } }',
     variables: {},
     caller: () => ({ token: null, expect: '"category":{"name":' }),
+  },
+  // The same page for 100 anonymous visitors at different addresses (through one trusted proxy): different
+  // callers to Palisade, whose merging then has nothing to share; the peers see no difference.
+  'catalog (100 visitors)': {
+    query: 'query Catalog { products(first: 20) { totalCount edges { node { id name price { amount currency } inStock category { name } } } } }',
+    variables: {},
+    caller: (n) => ({ token: null, expect: '"category":{"name":', from: `10.0.0.${n % 100}` }),
   },
   storefront: {
     query: 'query MyAccount { me { displayName orders(first: 5) { edges { node { id status total { amount } items { quantity product { name price { amount } } } } } } } }',
@@ -188,7 +195,7 @@ async function measure(target: Target, w: Workload, seconds: number) {
   const { url, child } = gateways.get(target)!;
   const probe = w.caller(0);
   const body = JSON.stringify({ query: w.query, variables: w.variables });
-  const sample = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(probe.token ? { authorization: `Bearer ${probe.token}` } : {}) }, body });
+  const sample = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(probe.token ? { authorization: `Bearer ${probe.token}` } : {}), ...(probe.from ? { 'x-forwarded-for': probe.from } : {}) }, body });
   const text = await sample.text();
   if (!sample.ok || !text.includes(probe.expect)) throw new Error(`${target} answers ${sample.status} ${text.slice(0, 500)}`);
   let n = 0;
@@ -207,7 +214,7 @@ async function measure(target: Target, w: Workload, seconds: number) {
         setupRequest: (req: any, context: any) => {
           const c = w.caller(n++);
           context.expect = c.expect;
-          return c.token ? { ...req, headers: { ...req.headers, authorization: `Bearer ${c.token}` } } : req;
+          return { ...req, headers: { ...req.headers, ...(c.token ? { authorization: `Bearer ${c.token}` } : {}), ...(c.from ? { 'x-forwarded-for': c.from } : {}) } };
         },
         onResponse: (status: number, answer: string, context: any) => {
           if (status === 200 && (!answer.includes(context.expect) || answer.includes('"errors"'))) wrong++;

@@ -20,3 +20,4 @@ export * from './values.ts';
 export * from './revocation.ts';
 export * from './rate-limits.ts';
 export * from './tracing.ts';
+export * from './background.ts';

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { and, asc, count, eq, inArray, isNotNull, lte, type SQL } from 'drizzle-orm';
 import { badInput, conflict, forbidden, hasScope, notFound, PublicError, ErrorCode, stableStringify, type Caller } from '@palisade/auth';
-import { decodeCursor, keysetAfter, keysetOrder, pageSize, postSigned, ServiceCallError, toConnection, type AuditWriter, type Connection, type Db, type InternalKeys, type Logger } from '@palisade/kit';
+import { decodeCursor, every, keysetAfter, keysetOrder, pageSize, postSigned, ServiceCallError, toConnection, type AuditWriter, type Connection, type Db, type InternalKeys, type Logger } from '@palisade/kit';
 import { orderItems, orders, type AddressValue, type OrderItemRow, type OrderRow } from '../db/schema.ts';
 import * as v from './validation.ts';
 
@@ -128,14 +128,12 @@ export class OrderService {
   }
 
   startRestockRetries(intervalMs: number) {
-    const timer = setInterval(() => {
-      this.retryRestocks(intervalMs).then(
-        (r) => (r.restocked || r.pending) && this.d.log.info(r, 'retried restocks of cancelled orders'),
-        (err) => this.d.log.warn({ err: (err as Error).message }, 'could not retry restocks; will try again'),
-      );
-    }, intervalMs);
-    timer.unref();
-    return { stop: () => clearInterval(timer) };
+    return every(intervalMs, this.d.log, {
+      run: () => this.retryRestocks(intervalMs),
+      worthTelling: (r) => r.restocked + r.pending > 0,
+      done: 'retried restocks of cancelled orders',
+      failed: 'could not retry restocks; will try again',
+    });
   }
 
   async cancel(caller: Caller, id: string): Promise<OrderRow> {

@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, isNull, lte, ne, sql } from 'drizzle-orm';
 import type { Caller } from '@palisade/auth';
-import { isUuid, type AuditWriter, type Db, type Logger, type Tx } from '@palisade/kit';
+import { every, isUuid, type AuditWriter, type Db, type Logger, type Tx } from '@palisade/kit';
 import { products, stockMovements, stockReservations } from '../db/schema.ts';
 
 export interface ReserveRequest {
@@ -113,13 +113,11 @@ export class StockService {
 
   /** Runs settleExpired every few seconds until stopped. */
   startSweeper(orderExists: (orderRef: string) => Promise<boolean>, intervalMs: number) {
-    const timer = setInterval(() => {
-      this.settleExpired(orderExists).then(
-        (r) => (r.released || r.confirmed) && this.d.log.info(r, 'settled expired stock reservations'),
-        (err) => this.d.log.warn({ err: (err as Error).message }, 'could not settle expired reservations; will retry'),
-      );
-    }, intervalMs);
-    timer.unref();
-    return { stop: () => clearInterval(timer) };
+    return every(intervalMs, this.d.log, {
+      run: () => this.settleExpired(orderExists),
+      worthTelling: (r) => r.released + r.confirmed > 0,
+      done: 'settled expired stock reservations',
+      failed: 'could not settle expired reservations; will retry',
+    });
   }
 }
