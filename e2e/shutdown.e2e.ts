@@ -27,6 +27,8 @@ async function startService(main: string, port: number): Promise<ChildProcess> {
   const { redisUrl } = testServers();
   const env: Record<string, string | undefined> = {
     ...process.env,
+    // As `npm start` runs them: libraries that watch signals only outside tests must be in play here too.
+    NODE_ENV: 'development',
     PORT: String(port),
     PALISADE_DATA_DIR: dataDir,
     // The service keys this test signs with (development keys are shared through this directory).

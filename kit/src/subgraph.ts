@@ -84,6 +84,8 @@ export async function startSubgraph<TCtx extends SubgraphContext>(
     schema,
     introspection: !isProduction(),
     includeStacktraceInErrorResponses: false,
+    // runMain owns the process's signals and stops everything in order; Apollo must not race it.
+    stopOnTerminationSignals: false,
     formatError: (formatted) => maskError(formatted, { hideSuggestions: isProduction() }),
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), errorReportingPlugin<TCtx>(rt.log), metricsPlugin<TCtx>(rt.metrics)],
   });

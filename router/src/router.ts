@@ -86,6 +86,8 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
     gateway: useOperationMerging(gateway as never, { merged }),
     introspection: !production,
     csrfPrevention: true,
+    // runMain owns the process's signals and stops everything in order; Apollo must not race it.
+    stopOnTerminationSignals: false,
     allowBatchedHttpRequests: false,
     parseOptions: { maxTokens: limits.maxTokens },
     includeStacktraceInErrorResponses: false,
