@@ -14,7 +14,7 @@ const USAGE = `usage: npm run palisade -- <command> [options]
   audit verify                             recompute the audit hash chain; exit 1 if broken
   keys rotate                              new access-token signing key (old public keys stay published until expiry)
   keys internal                            print a fresh set of internal service keys (for PALISADE_KEY_* / PALISADE_PUBKEY_*)
-  bench                                    run the benchmark (same as npm run bench; BENCH_SECONDS sets the length)
+  bench                                    run the benchmark (same as npm run bench; BENCH_ROUNDS, BENCH_SECONDS, BENCH_GATEWAYS, BENCH_WORKLOADS shape it)
 
   The API commands use ROUTER_URL (default http://localhost:4000) and ADMIN_EMAIL / ADMIN_PASSWORD.
   keys rotate uses USER_DATABASE_URL or DATABASE_URL, else the embedded database (stop npm start first).
