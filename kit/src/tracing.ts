@@ -11,7 +11,7 @@ let installed = false;
 /**
  * Trace context is always on (so logs carry trace ids and W3C traceparent flows router → subgraphs); spans
  * are recorded only when OTEL_EXPORTER_OTLP_ENDPOINT names a collector to send them to (sampled as
- * OTEL_TRACES_SAMPLER says). Unexported spans were a tenth of the router's CPU and told nobody anything.
+ * OTEL_TRACES_SAMPLER says): a span nobody exports costs CPU on every request and tells nobody anything.
  */
 export function installTracing(serviceName: string): void {
   if (installed) return;
