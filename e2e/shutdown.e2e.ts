@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTEXT_HEADER, operationHash, signContext } from '@palisade/auth';
 import { dataDir as defaultDataDir, loadInternalKeys } from '@palisade/kit';
-import { freePort, suiteDatabase, testCaller, testRedisPrefix, testServers } from '@palisade/kit/testing/index';
+import { freePort, suiteDatabase, waitFor, testCaller, testRedisPrefix, testServers } from '@palisade/kit/testing/index';
 
 // A deploy sends SIGTERM: the service must stop taking connections, finish the requests it holds, close its
 // database and Redis connections and exit 0 — each service as its own process, exactly as `npm run start:*`.
@@ -44,14 +44,13 @@ async function startService(main: string, port: number): Promise<ChildProcess> {
     PRODUCT_URL: 'http://127.0.0.1:9/graphql',
   };
   const child = fork(join(root, main), [], { execArgv: ['--import', 'tsx'], env, stdio: 'ignore' });
-  const until = Date.now() + 60_000;
-  while (Date.now() < until) {
-    if ((await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.ok) return child;
-    if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 200));
+  try {
+    await waitFor(async () => child.exitCode === null && (await fetch(`http://127.0.0.1:${port}/health`)).ok, main, 60_000);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
   }
-  child.kill('SIGKILL');
-  throw new Error(`${main} did not start`);
+  return child;
 }
 
 /** Sends the headers and the first bytes of a body, and the rest only when told: a request held in flight. */

@@ -54,7 +54,7 @@ export interface SignedContextClaims {
 }
 
 const b64url = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
-const headers = new WeakMap<CryptoKey, { segment: string; key: KeyObject }>();
+const headerSegments = new WeakMap<CryptoKey, string>();
 const keyObjects = new WeakMap<CryptoKey, KeyObject>();
 const keyObjectOf = (key: CryptoKey) => {
   let k = keyObjects.get(key);
@@ -64,14 +64,13 @@ const keyObjectOf = (key: CryptoKey) => {
 
 /**
  * A compact JWS (EdDSA) that any JOSE library verifies, signed with Node's synchronous Ed25519: the router
- * signs one per subgraph fetch, and WebCrypto's asynchronous round trip cost more than the signature itself.
+ * signs one per subgraph fetch, and WebCrypto's asynchronous job showed in its profiles beside the signing.
  */
 export async function signContext(signer: ContextSigner, audience: string, digest: string, caller: Caller | null): Promise<string> {
-  let prepared = headers.get(signer.key);
-  if (!prepared) {
+  let header = headerSegments.get(signer.key);
+  if (!header) {
     if (signer.key.algorithm.name !== 'Ed25519') throw new Error('signed contexts are EdDSA (Ed25519) only');
-    prepared = { segment: b64url(JSON.stringify({ alg: 'EdDSA', kid: signer.kid, typ: CONTEXT_TYPE })), key: keyObjectOf(signer.key) };
-    headers.set(signer.key, prepared);
+    headerSegments.set(signer.key, (header = b64url(JSON.stringify({ alg: 'EdDSA', kid: signer.kid, typ: CONTEXT_TYPE }))));
   }
   const now = Math.floor(Date.now() / 1000);
   const claims: Record<string, unknown> = { dig: digest, iss: signer.issuer, aud: audience, iat: now, exp: now + CONTEXT_TTL_SECONDS, jti: randomUUID() };
@@ -86,8 +85,8 @@ export async function signContext(signer: ContextSigner, audience: string, diges
       ua: caller.userAgent,
     };
   }
-  const input = `${prepared.segment}.${b64url(JSON.stringify(claims))}`;
-  return `${input}.${sign(null, Buffer.from(input), prepared.key).toString('base64url')}`;
+  const input = `${header}.${b64url(JSON.stringify(claims))}`;
+  return `${input}.${sign(null, Buffer.from(input), keyObjectOf(signer.key)).toString('base64url')}`;
 }
 
 export class ContextRejected extends Error {
@@ -152,7 +151,7 @@ export async function verifyContext(token: string | undefined | null, o: Context
     digest: o.digest,
     tokenId: jti,
     expiresAt: exp,
-    caller: ctx && typeof ctx === 'object' ? callerFromClaims(ctx) : null,
+    caller: ctx && typeof ctx === 'object' && !Array.isArray(ctx) ? callerFromClaims(ctx) : null,
   };
 }
 

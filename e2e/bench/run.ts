@@ -6,7 +6,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SUBGRAPH_NAMES, type SubgraphName } from '@palisade/kit';
-import { freePort, startThrowawayPostgres, startThrowawayRedis } from '@palisade/kit/testing/real-servers';
+import { freePort, startThrowawayPostgres, startThrowawayRedis, waitFor } from '@palisade/kit/testing/real-servers';
 import { createTestDatabase, testRedisPrefix } from '@palisade/kit/testing/databases';
 
 // `npm run bench`: the four subgraphs on real Postgres and Redis, each in a process of its own, and each
@@ -35,6 +35,7 @@ const gatewayFilter = only(process.env.BENCH_GATEWAYS);
 const workloadFilter = only(process.env.BENCH_WORKLOADS);
 const GATEWAYS = ALL_GATEWAYS.filter(([, kind]) => !gatewayFilter || gatewayFilter.has(kind));
 const profileDir = process.env.BENCH_PROFILE_DIR ?? join(root, '.data', 'profiles');
+const profiled = new Set((process.env.BENCH_PROFILE ?? '').split(','));
 
 const pg = process.env.DATABASE_URL ? null : await startThrowawayPostgres();
 const redis = process.env.REDIS_URL ? null : await startThrowawayRedis();
@@ -82,14 +83,6 @@ process.on('uncaughtException', async (err) => {
   process.exit(1);
 });
 
-async function waitReady(url: string, what: string) {
-  const until = Date.now() + 60_000;
-  while (Date.now() < until) {
-    if ((await fetch(url).catch(() => null))?.ok) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${what} did not become ready; see ${join(work, 'services.log')}`);
-}
 
 /** CPU seconds a process has used (user + system), from /proc: what the work cost, not what the clock said. */
 function cpuSeconds(pid: number): number {
@@ -101,25 +94,23 @@ log(`starting the subgraphs (a process each) on real Postgres and Redis …`);
 // Security first: the others' audit relays and the product catalog seed reach it at start.
 const subgraphs: Partial<Record<SubgraphName, ChildProcess>> = {};
 for (const name of ['security', 'user', 'product', 'order'] as const) {
-  subgraphs[name] = spawnService(`subgraphs/${name}/main.ts`, [], { PORT: String(ports[name]) }, (process.env.BENCH_PROFILE ?? '').split(',').includes(name));
-  await waitReady(`http://127.0.0.1:${ports[name]}/health`, `${name} subgraph`);
+  subgraphs[name] = spawnService(`subgraphs/${name}/main.ts`, [], { PORT: String(ports[name]) }, profiled.has(name));
+  await waitFor(async () => (await fetch(`http://127.0.0.1:${ports[name]}/health`)).ok, `${name} subgraph (see ${join(work, 'services.log')})`, 60_000);
 }
 
 log('starting the gateways (a process each) …');
+async function startGateway(kind: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawnService('e2e/bench/gateway.ts', [kind], { PORT: '0', TRUST_PROXY_HOPS: '1' }, profiled.has(kind));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('message', (m) => resolve((m as { url: string }).url));
+    child.once('exit', (code) => reject(new Error(`${kind} exited with ${code}; see ${join(work, 'services.log')}`)));
+  });
+  return { url, child };
+}
 const gateways = new Map<Target, { url: string; child: ChildProcess }>();
-await Promise.all(
-  GATEWAYS.map(async ([target, kind]) => {
-    const child = spawnService('e2e/bench/gateway.ts', [kind], { PORT: '0', TRUST_PROXY_HOPS: '1' }, (process.env.BENCH_PROFILE ?? '').split(',').includes(kind));
-    const url = await new Promise<string>((resolve, reject) => {
-      child.once('message', (m) => resolve((m as { url: string }).url));
-      child.once('exit', (code) => reject(new Error(`${target} exited with ${code}; see ${join(work, 'services.log')}`)));
-    });
-    gateways.set(target, { url, child });
-  }),
-);
+await Promise.all(GATEWAYS.map(async ([target, kind]) => gateways.set(target, await startGateway(kind))));
 // Seeding goes through Palisade's router even when it is not measured.
-const seeder = gateways.get('Palisade (security on)') ?? { url: '', child: spawnService('e2e/bench/gateway.ts', ['palisade'], { PORT: '0' }) };
-const palisade = seeder.url || (await new Promise<string>((resolve) => seeder.child.once('message', (m) => resolve((m as { url: string }).url))));
+const palisade = (gateways.get('Palisade (security on)') ?? (await startGateway('palisade'))).url;
 
 async function gql<T>(token: string | null, query: string, variables?: object): Promise<T> {
   const res = await fetch(palisade, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify({ query, variables }) });

@@ -72,11 +72,11 @@ export async function runSubgraph<TCtx extends SubgraphContext>(spec: SubgraphSp
     metrics.gauge('palisade_db_pool_size', 'Connections the database pool may open', async () => database.poolSize);
     // postgres.js keeps its pool's state private; Postgres itself knows which of our connections are open and busy.
     const connections = (busy: boolean) => async () => {
-      const [row] = await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from pg_stat_activity where application_name = ${database.applicationName} and (${!busy} or state <> 'idle')`);
+      const [row] = await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from pg_stat_activity where application_name = ${database.applicationName} and (${!busy} or (state <> 'idle' and pid <> pg_backend_pid()))`);
       return row?.n ?? 0;
     };
     metrics.gauge('palisade_db_connections', 'Open database connections of this process', connections(false));
-    metrics.gauge('palisade_db_connections_busy', 'Database connections of this process running a statement or transaction (the scrape counts itself)', connections(true));
+    metrics.gauge('palisade_db_connections_busy', 'Database connections of this process running a statement or transaction, besides the scrape', connections(true));
   }
   if (spec.outbox) {
     const outbox = spec.outbox;
@@ -98,6 +98,7 @@ export async function runSubgraph<TCtx extends SubgraphContext>(spec: SubgraphSp
     ...running,
     database,
     async stop() {
+      for (const job of def.stopWith ?? []) job.stop();
       await relay?.stop();
       await running.stop();
       await database.close();

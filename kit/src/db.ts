@@ -9,6 +9,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import postgres from 'postgres';
 import { PGlite } from '@electric-sql/pglite';
 import { recordStatement } from './tracing.ts';
+import { envInt } from './config.ts';
 
 export type Db = PgDatabase<PgQueryResultHKT>;
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -55,7 +56,7 @@ export async function openDatabase(o: DatabaseOptions): Promise<Database> {
   };
   const migrateConfig = { migrationsFolder: o.migrationsFolder, migrationsSchema: o.schema, migrationsTable: '__migrations' };
   if (o.url) {
-    const poolSize = o.poolSize ?? (Number(process.env.DATABASE_POOL_SIZE) || 10);
+    const poolSize = o.poolSize ?? envInt('DATABASE_POOL_SIZE', 10);
     const client = postgres(o.url, {
       max: poolSize,
       onnotice: () => {},

@@ -48,6 +48,8 @@ export interface SubgraphDefinition<TCtx extends SubgraphContext> {
   routes?: Routes;
   /** Writes one audit record in its own transaction; defaults to the subgraph's outbox. */
   recordAudit?: AuditSink;
+  /** Background work started for this subgraph (sweepers, retries, key reloads), stopped before it closes. */
+  stopWith?: { stop(): void }[];
 }
 
 export type AuditSink = (caller: Caller, input: AuditInput) => Promise<void>;

@@ -7,6 +7,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import type { IncomingHttpHeaders } from 'node:http';
 
 let installed = false;
+let recording = false;
 
 /**
  * Trace context is always on (so logs carry trace ids and W3C traceparent flows router → subgraphs); spans
@@ -17,6 +18,7 @@ export function installTracing(serviceName: string): void {
   if (installed) return;
   installed = true;
   const endpoint = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  recording = Boolean(endpoint);
   const provider = new BasicTracerProvider({
     resource: new Resource({ 'service.name': process.env.OTEL_SERVICE_NAME ?? `palisade-${serviceName}` }),
     spanProcessors: endpoint ? [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${endpoint.replace(/\/$/, '')}/v1/traces` }))] : [],
@@ -65,8 +67,10 @@ const ROOT_TYPES = new Set(['Query', 'Mutation']);
 /**
  * Gives every root field and entity lookup — the resolvers that reach the database — a span of its own, the
  * parent of the statements it runs (see `recordStatement`). Other fields resolve from what these loaded.
+ * Without an exporter (see installTracing) nothing is recorded, so resolvers stay as they are.
  */
 export function traceResolvers<T extends Record<string, Record<string, unknown>>>(t: Tracer, resolvers: T): T {
+  if (!recording) return resolvers;
   const wrap = (name: string, fn: Resolver): Resolver =>
     function traced(this: unknown, ...args: unknown[]) {
       return t.startActiveSpan(name, (span) => {

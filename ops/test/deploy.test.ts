@@ -107,6 +107,14 @@ describe('Prometheus and Grafana', () => {
     expect(used.filter((m) => !scraped.has(m) && !postgresOnly.includes(m))).toEqual([]);
   });
 
+  it.runIf(testServers().real.postgres)('read database pool figures that Postgres can answer (a failed read shows as -1)', async () => {
+    const text = await (await fetch(sg.subgraphs.product.url.replace(/\/graphql$/, '/metrics'))).text();
+    const value = (name: string) => Number(new RegExp(`^${name}\\{[^}]*\\} (-?[\\d.]+)$`, 'm').exec(text)?.[1]);
+    expect(value('palisade_db_pool_size')).toBe(10);
+    expect(value('palisade_db_connections')).toBeGreaterThanOrEqual(1);
+    expect(value('palisade_db_connections_busy')).toBeGreaterThanOrEqual(0);
+  });
+
   it('provision a dashboard against the provisioned data source', () => {
     const ds = parse(read('ops/grafana/provisioning/datasources/prometheus.yml')).datasources[0];
     const dash = JSON.parse(read('ops/grafana/dashboards/palisade.json'));

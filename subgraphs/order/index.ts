@@ -13,8 +13,7 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 export const typeDefs = parse(readFileSync(here('./schema.graphql'), 'utf8'));
 
 export async function startOrderSubgraph(o: SubgraphOptions) {
-  let restocks: { stop(): void } | null = null;
-  const running = await runSubgraph(
+  return runSubgraph(
     {
       name: 'order',
       migrationsFolder: here('./db/migrations'),
@@ -22,9 +21,9 @@ export async function startOrderSubgraph(o: SubgraphOptions) {
       trusts: ['product'],
       build: (rt) => {
         const orders = new OrderService({ db: rt.database.db, audit: createAuditWriter('order', auditOutbox), keys: rt.keys, productBase: () => rt.peerBase('product'), log: rt.log });
-        restocks = orders.startRestockRetries(envInt('RESTOCK_RETRY_MS', 10_000));
         return {
           name: 'order',
+          stopWith: [orders.startRestockRetries(envInt('RESTOCK_RETRY_MS', 10_000))],
           typeDefs,
           resolvers,
           policies,
@@ -45,11 +44,4 @@ export async function startOrderSubgraph(o: SubgraphOptions) {
     },
     o,
   );
-  return {
-    ...running,
-    async stop() {
-      restocks?.stop();
-      await running.stop();
-    },
-  };
 }

@@ -16,8 +16,7 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 export const typeDefs = parse(readFileSync(here('./schema.graphql'), 'utf8'));
 
 export async function startProductSubgraph(o: SubgraphOptions) {
-  let sweeper: { stop(): void } | null = null;
-  const running = await runSubgraph(
+  return runSubgraph(
     {
       name: 'product',
       migrationsFolder: here('./db/migrations'),
@@ -30,10 +29,10 @@ export async function startProductSubgraph(o: SubgraphOptions) {
         // Asked with the product subgraph's own signature; the order subgraph trusts it for this one question.
         const orderExists = async (orderRef: string) =>
           (await postSigned<{ exists: boolean }>(rt.keys.signer, 'order', `${rt.peerBase('order')}/internal/orders/exists`, { orderRef }, { timeoutMs: 3_000 })).exists;
-        sweeper = stock.startSweeper(orderExists, envInt('RESERVATION_SWEEP_MS', 10_000));
         if (!isProduction() && envBool('SEED_DEMO_DATA', true)) await seedDemoCatalog(rt.database.db);
         return {
           name: 'product',
+          stopWith: [stock.startSweeper(orderExists, envInt('RESERVATION_SWEEP_MS', 10_000))],
           typeDefs,
           resolvers,
           policies,
@@ -69,11 +68,4 @@ export async function startProductSubgraph(o: SubgraphOptions) {
     },
     o,
   );
-  return {
-    ...running,
-    async stop() {
-      sweeper?.stop();
-      await running.stop();
-    },
-  };
 }

@@ -59,6 +59,7 @@ export async function startUserSubgraph(o: UserSubgraphOptions) {
           resolvers,
           policies,
           createContext: createUserContext(services),
+          stopWith: [keys],
           routes: { 'GET /.well-known/jwks.json': async ({ res }) => sendJson(res, 200, await keys.jwks(), { 'cache-control': 'public, max-age=60' }) },
         };
       },
@@ -70,10 +71,6 @@ export async function startUserSubgraph(o: UserSubgraphOptions) {
     ...running,
     mailer,
     keys,
-    async stop() {
-      keys.stop();
-      await running.stop();
-    },
   };
 }
 

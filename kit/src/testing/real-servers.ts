@@ -51,7 +51,8 @@ const isRoot = () => process.getuid?.() === 0;
 // Postgres will not run as root; Debian's package brings a `postgres` user to run it as.
 const asPostgres = (cmd: string, args: string[]): [string, string[]] => (isRoot() ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args]);
 
-async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 30_000) {
+/** Polls `check` until it answers true; fails naming `what` after `timeoutMs`. */
+export async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 30_000) {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     if (await check().catch(() => false)) return;

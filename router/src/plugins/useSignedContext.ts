@@ -13,7 +13,7 @@ export class SignedContextDataSource extends RemoteGraphQLDataSource<RouterConte
     private readonly subgraph: string,
     url: string,
     private readonly signer: ContextSigner,
-    fetcher: typeof fetch = fetch,
+    fetcher: typeof fetch,
   ) {
     super({ url, fetcher: fetcher as never });
   }
