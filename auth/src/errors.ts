@@ -12,6 +12,8 @@ export const ErrorCode = {
   ACCOUNT_LOCKED: 'ACCOUNT_LOCKED',
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
   PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
+  /** A store or database a security decision needs is down (HTTP 503); retry later. */
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -29,4 +31,6 @@ export const forbidden = (message = 'Not allowed') => new PublicError(ErrorCode.
 export const badInput = (message: string, field?: string) =>
   new PublicError(ErrorCode.BAD_USER_INPUT, message, field ? { field } : {});
 export const notFound = (message = 'Not found') => new PublicError(ErrorCode.NOT_FOUND, message);
+export const serviceUnavailable = (message = 'Temporarily unavailable, retry shortly') =>
+  new PublicError(ErrorCode.SERVICE_UNAVAILABLE, message, { http: { status: 503 } });
 export const conflict = (message: string) => new PublicError(ErrorCode.CONFLICT, message);
