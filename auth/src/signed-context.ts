@@ -12,17 +12,18 @@ export interface OperationBody {
   query?: string | null;
   operationName?: string | null;
   variables?: Record<string, unknown> | null;
+  /** Chooses what runs as much as the query does: a persisted-query hash here replaces the text. */
+  extensions?: Record<string, unknown> | null;
 }
 
-/** A digest of what will execute, so a context cannot be replayed onto another operation. */
+/**
+ * A digest of everything in a GraphQL request that decides what executes — query, operationName (which of
+ * the document's operations), variables and extensions (e.g. a persisted-query hash) — so a context cannot be
+ * replayed onto another operation. One JSON array, so no field's text can spill into the next one's.
+ */
 export function operationHash(body: OperationBody): string {
-  const h = createHash('sha256');
-  h.update(body.query ?? '');
-  h.update('\0');
-  h.update(body.operationName ?? '');
-  h.update('\0');
-  h.update(stableStringify(body.variables ?? {}));
-  return h.digest('base64url');
+  const parts = [body.query ?? null, body.operationName ?? null, body.variables ?? {}, body.extensions ?? {}];
+  return createHash('sha256').update(stableStringify(parts)).digest('base64url');
 }
 
 export function bodyHash(raw: string | Buffer): string {

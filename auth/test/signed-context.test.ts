@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { KeyObject, sign } from 'node:crypto';
 import { jwtVerify } from 'jose';
 import { generateSigningKeyPair, importPublicKey, importSigningKey } from '../src/keys.ts';
@@ -107,5 +108,53 @@ describe('what the verifier refuses', () => {
   ])('refuses %s', async (_what, build) => {
     const t = await setup();
     await expect(t.check(build(t))).rejects.toBeInstanceOf(ContextRejected);
+  });
+});
+
+describe('what the operation hash binds', () => {
+  // Everything in the body that decides what runs: an attacker holding a context for one request must not be
+  // able to pick another operation of the document or point a persisted-query hash elsewhere.
+  const json = fc.jsonValue({ maxDepth: 3 });
+  const body = fc.record({
+    query: fc.string({ maxLength: 40 }),
+    operationName: fc.option(fc.string({ maxLength: 20 }), { nil: undefined }),
+    variables: fc.dictionary(fc.string({ maxLength: 8 }), json, { maxKeys: 4 }),
+    extensions: fc.option(fc.dictionary(fc.string({ maxLength: 12 }), json, { maxKeys: 3 }), { nil: undefined }),
+  });
+  const persistedQuery = fc.record({ persistedQuery: fc.record({ version: fc.constant(1), sha256Hash: fc.stringMatching(/^[0-9a-f]{64}$/) }) });
+  const same = (a: unknown, b: unknown) => stableStringify(a ?? null) === stableStringify(b ?? null);
+
+  it('refuses a context once operationName or extensions are changed, for generated requests', async () => {
+    const { signer, pub } = await signerFor('router');
+    const trusted = new Map([['router', pub]]);
+    await fc.assert(
+      fc.asyncProperty(
+        body,
+        fc.oneof(
+          fc.record({ operationName: fc.option(fc.string({ maxLength: 20 }), { nil: undefined }) }),
+          fc.record({ extensions: fc.oneof(fc.dictionary(fc.string({ maxLength: 12 }), json, { minKeys: 1, maxKeys: 3 }), persistedQuery) }),
+        ),
+        async (signed, change) => {
+          const sent = { ...signed, ...change };
+          fc.pre(!same(sent.operationName, signed.operationName) || !same(sent.extensions ?? {}, signed.extensions ?? {}));
+          const token = await signContext(signer, 'user', operationHash(signed), caller);
+          // The subgraph hashes the body it received, as kit's admitSignedRequest does.
+          await expect(verifyContext(token, { trusted, audience: 'user', digest: operationHash(sent) })).rejects.toThrow(/different operation/);
+          const intact = await signContext(signer, 'user', operationHash(signed), caller);
+          await expect(verifyContext(intact, { trusted, audience: 'user', digest: operationHash(JSON.parse(JSON.stringify(signed))) })).resolves.toBeTruthy();
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps each field apart: text moved from one field to the next is another operation', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 20 }), fc.string({ minLength: 1, maxLength: 20 }), (query, name) => {
+        expect(operationHash({ query: query + name, operationName: '' })).not.toBe(operationHash({ query, operationName: name }));
+        // A separator inside a field must not make two different requests one (the old NUL-joined digest did).
+        expect(operationHash({ query: `${query}\0${name}`, operationName: '' })).not.toBe(operationHash({ query, operationName: `${name}\0` }));
+      }),
+    );
   });
 });

@@ -20,7 +20,7 @@ export class SignedContextDataSource extends RemoteGraphQLDataSource<RouterConte
 
   override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>) {
     if (!context?.caller) throw new Error('subgraph fetch without a caller');
-    const digest = operationHash({ query: request.query, operationName: request.operationName, variables: request.variables });
+    const digest = operationHash({ query: request.query, operationName: request.operationName, variables: request.variables, extensions: request.extensions });
     request.http?.headers.set(CONTEXT_HEADER, await signContext(this.signer, this.subgraph, digest, context.caller));
     request.http?.headers.set('x-request-id', context.requestId);
     injectTraceHeaders((k, v) => request.http?.headers.set(k, v));
