@@ -5,7 +5,7 @@ import { Kind, parse, type FieldDefinitionNode } from 'graphql';
 import { decodeJwt } from 'jose';
 import { generate } from 'otplib';
 import { sql } from 'drizzle-orm';
-import { ROLE_SCOPES, readAccessAnnotations, requirementsFor, type Role } from '@palisade/auth';
+import { listInputGuards, readInputGuards, ROLE_SCOPES, readAccessAnnotations, requirementsFor, type Role } from '@palisade/auth';
 import { queryRows } from '@palisade/kit';
 import { SUPERGRAPH_PATH } from '@palisade/router';
 import { loadSubgraphs } from '@palisade/schema';
@@ -168,6 +168,64 @@ describe('RBAC matrix: every root field × every role, as the policy table says'
     expect(unexpected).toEqual([]);
     expect(checked).toBe(roots.length * PERSONAS.length);
   }, 180_000);
+});
+
+/** Calls whose variables are named as the arguments, so the matrix can set any input path in them. */
+const INPUT_FIXTURES: Record<string, () => Promise<Call>> = {
+  'Query.products': async () => ({ query: 'query($filter: ProductFilter) { products(filter: $filter, first: 1) { totalCount } }', variables: { filter: {} } }),
+  'Mutation.createProduct': async () => ({ query: 'mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }', variables: { input: { sku: `I-${randomBytes(4).toString('hex')}`, name: 'Input', description: 'd', price: '3.00', currency: 'USD' } } }),
+  'Mutation.updateProduct': async () => ({ query: 'mutation($id: ID!, $input: UpdateProductInput!) { updateProduct(id: $id, input: $input) { id } }', variables: { id: await disposableProduct(), input: { name: 'Renamed' } } }),
+};
+const SAMPLES: Record<string, unknown[]> = { Boolean: [true, false], Int: [0, 7], String: ['x'], ID: [randomUUID()] };
+
+function setPath(variables: Record<string, unknown>, path: string[], value: unknown) {
+  let at = variables;
+  for (const seg of path.slice(0, -1)) at = (at[seg] ??= {}) as Record<string, unknown>;
+  at[path.at(-1)!] = value;
+}
+
+describe('RBAC matrix over inputs: every guarded argument or input field × every role × sample values', () => {
+  it('lets a value through only with the scopes its annotation names, whichever operation carries it', async () => {
+    productId ||= await disposableProduct();
+    const guards = loadSubgraphs().flatMap((s) => listInputGuards(readInputGuards(s.typeDefs)));
+    expect(guards.map((g) => `${g.field}(${g.path.join('.')})`)).toContain('Mutation.updateProduct(input.active)'); // the back door this closes
+    expect(guards.map((g) => g.field).filter((k) => !INPUT_FIXTURES[k])).toEqual([]); // a new guard needs a fixture
+    const unexpected: string[] = [];
+    let checked = 0;
+    for (const g of guards) {
+      const [parent, name] = g.field.split('.') as [string, string];
+      for (const persona of PERSONAS.filter((p) => p !== 'ANONYMOUS')) {
+        const a = await actor(persona);
+        // Only callers the operation itself admits show the input rule; the root matrix covers the rest.
+        if (expectation(Object.assign({ kind: Kind.FIELD_DEFINITION, name: { kind: Kind.NAME, value: name } }, { parent }) as never, persona) !== 'allowed') continue;
+        const allowed = g.anyOf.some((all) => all.every((s) => ROLE_SCOPES[persona].includes(s)));
+        for (const value of SAMPLES[g.type] ?? []) {
+          const call = await INPUT_FIXTURES[g.field]!();
+          setPath(call.variables!, g.path, value);
+          const r = await a.client.request(call.query, call.variables);
+          const codes = codesOf(r);
+          const ok = allowed ? codes.length === 0 : codes.length === 1 && codes[0] === 'FORBIDDEN' && r.errors?.[0]?.extensions?.field === g.path.join('.') && (r.data?.[name] ?? null) === null;
+          checked++;
+          if (!ok) unexpected.push(`${g.field}(${g.path.join('.')}=${JSON.stringify(value)}) as ${persona}: expected ${allowed ? 'allowed' : 'FORBIDDEN'}, got ${JSON.stringify(r.errors ?? r.data)}`);
+        }
+      }
+    }
+    console.log(`RBAC input matrix: checked ${checked}, unexpected ${unexpected.length}`);
+    expect(unexpected).toEqual([]);
+    expect(checked).toBeGreaterThanOrEqual(guards.length * 2);
+  }, 180_000);
+
+  it('a MANAGER can neither archive nor restore a product through updateProduct', async () => {
+    const manager = await actor('MANAGER');
+    const admin = await env.asAdmin();
+    const id = await disposableProduct();
+    for (const active of [false, true]) {
+      const r = await manager.client.request('mutation($id: ID!, $a: Boolean) { updateProduct(id: $id, input: { active: $a }) { active } }', { id, a: active });
+      expect(codesOf(r)).toEqual(['FORBIDDEN']);
+    }
+    const seen = await admin.ok<{ product: { active: boolean } }>('query($id: ID!) { product(id: $id) { active } }', { id });
+    expect(seen.product.active).toBe(true);
+  });
 });
 
 describe('broken object level authorization (BOLA)', () => {

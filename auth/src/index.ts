@@ -7,6 +7,7 @@ export * from './access-token.ts';
 export * from './signed-context.ts';
 export * from './access-annotations.ts';
 export * from './shield.ts';
+export * from './input-guards.ts';
 export * from './password-policy.ts';
 export * from './external-issuer.ts';
 export * from './token-cache.ts';

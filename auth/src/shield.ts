@@ -5,7 +5,8 @@ type ShieldRule = Parameters<typeof and>[0];
 import { applyMiddleware } from 'graphql-middleware';
 import { readAccessAnnotations, requirementsFor, type Requirement } from './access-annotations.ts';
 import { ALL_SCOPES } from './roles.ts';
-import { forbidden, unauthenticated } from './errors.ts';
+import { ErrorCode, forbidden, PublicError, unauthenticated } from './errors.ts';
+import { inputViolations, readInputGuards } from './input-guards.ts';
 import type { Caller } from './caller.ts';
 
 export interface AccessContext {
@@ -48,8 +49,9 @@ function refusal(ctx: AccessContext, info: GraphQLResolveInfo, hooks: AccessHook
  * its type falls to `deny`, so forgetting an annotation closes the field instead of opening it. Atoms
  * answer true or false: one alternative failing inside an `or` is not a denial.
  */
-export function buildShieldRules(typeDefs: DocumentNode, policies: PolicyTable) {
+export function buildShieldRules(typeDefs: DocumentNode, policies: PolicyTable, hooks: AccessHooks = {}) {
   const map = readAccessAnnotations(typeDefs);
+  const guards = readInputGuards(typeDefs);
   const cache = new Map<string, ShieldRule>();
   const atom = (name: string, make: () => ShieldRule) => {
     let r = cache.get(name);
@@ -94,6 +96,17 @@ export function buildShieldRules(typeDefs: DocumentNode, policies: PolicyTable) 
     }
   };
 
+  // Setting a guarded argument or input field needs its own scopes; the error names the input, never its value.
+  const inputRule = (key: string, args: Parameters<typeof inputViolations>[1]) =>
+    rule(`inputs:${key}`, { cache: 'no_cache' })((_p, values, ctx: AccessContext) => {
+      const [first] = inputViolations(guards, args, values, ctx.caller.scopes);
+      if (!first) return true;
+      const at = first.path.join('.');
+      hooks.onDenied?.(ctx, `${key}(${at})`);
+      if (!ctx.caller.userId) return unauthenticated();
+      return new PublicError(ErrorCode.FORBIDDEN, `Setting ${at} needs ${first.anyOf.map((g) => g.join(' and ')).join(' or ')}`, { field: at });
+    });
+
   const tree: Record<string, Record<string, ShieldRule>> = {};
   for (const key of map.allFields) {
     const [typeName, fieldName] = key.split('.') as [string, string];
@@ -103,6 +116,8 @@ export function buildShieldRules(typeDefs: DocumentNode, policies: PolicyTable) 
     if (reqs.length === 0) fieldRule = deny; // nobody annotated it: closed to everyone
     else if (nonPublic.length === 0) fieldRule = allow;
     else fieldRule = (nonPublic.length === 1 ? ruleFor(nonPublic[0]!) : and(...nonPublic.map(ruleFor)));
+    const guardedArgs = guards.roots.get(key);
+    if (guardedArgs) fieldRule = and(fieldRule, inputRule(key, guardedArgs));
     (tree[typeName] ??= {})[fieldName] = fieldRule;
   }
   return tree;
@@ -121,7 +136,7 @@ function federationRules(schema: GraphQLSchema): Record<string, Record<string, S
 }
 
 export function applyAccessRules(schema: GraphQLSchema, typeDefs: DocumentNode, policies: PolicyTable, hooks: AccessHooks = {}): GraphQLSchema {
-  const tree = buildShieldRules(typeDefs, policies);
+  const tree = buildShieldRules(typeDefs, policies, hooks);
   for (const [type, fields] of Object.entries(federationRules(schema))) tree[type] = { ...tree[type], ...fields };
   const permissions = shield(tree as never, {
     fallbackRule: deny,

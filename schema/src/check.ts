@@ -4,6 +4,7 @@ import { apiSchemaOf, composeSupergraph } from './compose.ts';
 import { buildManifest, MANIFEST_FILE, OPERATIONS_DIR, validateOperations } from './operations.ts';
 import { findUnannotatedFields } from './annotations.ts';
 import { findBreakingChanges } from './breaking.ts';
+import { staleInputPermissions } from './input-permissions.ts';
 import { loadSubgraphs, REPO_ROOT, SUBGRAPHS, SUPERGRAPH_FILE } from './subgraphs.ts';
 
 export interface CheckOptions {
@@ -18,7 +19,7 @@ export interface CheckOptions {
 export async function runSchemaCheck(o: CheckOptions): Promise<{ problems: string[]; notes: string[] }> {
   const root = o.root ?? REPO_ROOT;
   const subgraphs = loadSubgraphs(root, o.subgraphs ?? SUBGRAPHS);
-  const problems: string[] = subgraphs.flatMap(findUnannotatedFields);
+  const problems: string[] = [...subgraphs.flatMap(findUnannotatedFields), ...staleInputPermissions(root, subgraphs)];
   const notes: string[] = [];
   const composed = composeSupergraph(subgraphs);
   if (!composed.supergraphSdl) return { problems: [...problems, ...composed.errors], notes };

@@ -49,9 +49,8 @@ export class CatalogService {
     const size = pageSize(first);
     const search = filter?.search?.trim() ? v.text(filter.search, 'search', 1, 100) : null;
     const where: SQL[] = [];
-    if (filter?.includeInactive) {
-      if (!this.canSeeInactive(caller)) throw new PublicError(caller.userId ? ErrorCode.FORBIDDEN : ErrorCode.UNAUTHENTICATED, 'includeInactive needs product:manage');
-    } else where.push(eq(products.active, true));
+    // Who may set includeInactive is decided by its @requiresScopesToSet annotation, before this runs.
+    if (!filter?.includeInactive) where.push(eq(products.active, true));
     const query = search ? sql`websearch_to_tsquery('english', ${search})` : null;
     if (query) where.push(sql`search @@ ${query}`);
     if (filter?.categoryId) {
