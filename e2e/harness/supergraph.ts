@@ -21,13 +21,13 @@ export interface TestEnvironment {
  * Boots the real router and four subgraphs for one test file, on a fresh database of the harness's
  * Postgres (or PGlite when there is none) and a private key prefix on its Redis.
  */
-export async function createTestEnvironment(o: { embedded?: boolean; router?: SupergraphOptions['router']; databaseUrls?: SupergraphOptions['databaseUrls'] } = {}): Promise<TestEnvironment> {
+export async function createTestEnvironment(o: { embedded?: boolean; router?: SupergraphOptions['router']; databaseUrls?: SupergraphOptions['databaseUrls']; redisUrl?: string } = {}): Promise<TestEnvironment> {
   process.env.ADMIN_EMAIL = ADMIN.email;
   process.env.ADMIN_PASSWORD = ADMIN.password;
   const servers = testServers();
   const useReal = !o.embedded;
   const database = useReal && servers.databaseUrl ? await createTestDatabase(servers.databaseUrl) : null;
-  const redisUrl = useReal ? servers.redisUrl : null;
+  const redisUrl = o.redisUrl ?? (useReal ? servers.redisUrl : null);
   const supergraph = await startSupergraph({
     ports: { router: 0, user: 0, product: 0, order: 0, security: 0 },
     databaseUrl: database?.url ?? null,

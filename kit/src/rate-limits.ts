@@ -94,8 +94,18 @@ export function applyRateLimits<T extends RateLimitContext>(
       o.onLimited?.(ctx, `${info.parentType.name}.${info.fieldName}`, retryAfterSeconds);
       throw new PublicError(ErrorCode.RATE_LIMITED, `Too many requests; try again in ${retryAfterSeconds} s`, { retryAfterSeconds });
     },
-    limiterClass: (o.store.redis ? RateLimiterRedis : RateLimiterMemory) as never,
+    limiterClass: (o.store.redis ? RateLimiterRedisOrLocal : RateLimiterMemory) as never,
     limiterOptions: (o.store.redis ? { storeClient: o.store.redis, keyPrefix: `${o.keyPrefix ?? 'palisade:'}rl` } : { keyPrefix: 'rl' }) as never,
   });
   return rateLimitDirectiveTransformer(schema);
+}
+
+/**
+ * While Redis is down, budgets are spent in this process instead (rate-limiter-flexible's insurance
+ * limiter): limits stay on, per replica rather than shared, and nothing fails because a counter is away.
+ */
+class RateLimiterRedisOrLocal extends RateLimiterRedis {
+  constructor(opts: ConstructorParameters<typeof RateLimiterRedis>[0]) {
+    super({ ...opts, insuranceLimiter: new RateLimiterMemory({ points: opts.points, duration: opts.duration, keyPrefix: `${opts.keyPrefix ?? 'rl'}:local` }) });
+  }
 }

@@ -1,7 +1,7 @@
 import { CONTEXT_HEADER, ContextRejected, verifyContext, type SignedContextClaims } from '@palisade/auth';
 import type { CryptoKey } from 'jose';
 import { HttpError, type HttpContext } from './http.ts';
-import type { Store } from './store.ts';
+import { StoreUnavailable, type Store } from './store.ts';
 import type { Logger } from './logger.ts';
 
 export interface SignedRequestGuard {
@@ -22,6 +22,8 @@ export async function admitSignedRequest(g: SignedRequestGuard, h: HttpContext, 
     if (!(await g.store.setIfAbsent(`ctx-jti:${g.audience}:${claims.tokenId}`, '1', 60))) throw new ContextRejected('replayed');
     return claims;
   } catch (err) {
+    // Without the replay guard nothing can be admitted: refuse as unavailable, not as unauthenticated.
+    if (err instanceof StoreUnavailable) throw new HttpError(503, 'SERVICE_UNAVAILABLE', err.message);
     const reason = err instanceof ContextRejected ? err.reason : 'unverifiable';
     g.log.warn({ requestId: h.requestId, ip: h.ip, reason }, 'refused unsigned or forged request');
     throw new HttpError(401, 'UNAUTHENTICATED', 'Request is not signed by a trusted service');

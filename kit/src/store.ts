@@ -1,4 +1,15 @@
 import { Redis } from 'ioredis';
+import { ErrorCode, PublicError } from '@palisade/auth';
+
+/**
+ * The store did not answer. Decisions that need it (revocation, replay guards, lockout) fail closed with
+ * this, which reaches the client as SERVICE_UNAVAILABLE and never as a stack or a Redis message.
+ */
+export class StoreUnavailable extends PublicError {
+  constructor() {
+    super(ErrorCode.SERVICE_UNAVAILABLE, 'A store this decision needs is unavailable; retry shortly', { http: { status: 503 } });
+  }
+}
 
 /**
  * The small key-value surface Palisade needs from Redis (revocations, replay guards, counters).
@@ -72,38 +83,65 @@ export class MemoryStore implements Store {
   async close() {}
 }
 
+/** How long one store command may take before the decision waiting on it fails closed. */
+export const STORE_COMMAND_TIMEOUT_MS = 1_000;
+
 export class RedisStore implements Store {
   readonly kind = 'redis' as const;
+  private wasReady = false;
   constructor(
     readonly redis: Redis,
     readonly prefix = 'palisade:',
-  ) {}
+  ) {
+    redis.on('ready', () => (this.wasReady = true));
+  }
 
   static connect(url: string, prefix?: string) {
     // Auto-pipelining sends the commands of one event-loop turn in one write: under load, replay guards,
-    // revocation look-ups and rate limits of many requests share a round trip.
-    const redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true, enableAutoPipelining: true });
+    // revocation look-ups and rate limits of many requests share a round trip. Reconnection is retried
+    // at most every second, so service is whole again within about a second of Redis returning.
+    const redis = new Redis(url, {
+      lazyConnect: false,
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: true,
+      enableAutoPipelining: true,
+      commandTimeout: STORE_COMMAND_TIMEOUT_MS,
+      retryStrategy: (times) => Math.min(times * 100, 1_000),
+    });
     redis.on('error', () => {}); // surfaced through ping() and failed commands, not as a crash
     return new RedisStore(redis, prefix);
   }
+
+  /**
+   * Runs a command, failing closed at once while an established connection is down (queueing would
+   * hold every request until the outage ends); before the first connection, commands wait for it.
+   */
+  private async run<T>(command: () => Promise<T>): Promise<T> {
+    if (this.wasReady && this.redis.status !== 'ready') throw new StoreUnavailable();
+    try {
+      return await command();
+    } catch {
+      throw new StoreUnavailable();
+    }
+  }
   async setIfAbsent(key: string, value: string, ttl: number) {
-    return (await this.redis.set(this.prefix + key, value, 'EX', ttl, 'NX')) === 'OK';
+    return this.run(async () => (await this.redis.set(this.prefix + key, value, 'EX', ttl, 'NX')) === 'OK');
   }
   async set(key: string, value: string, ttl: number) {
-    await this.redis.set(this.prefix + key, value, 'EX', ttl);
+    await this.run(() => this.redis.set(this.prefix + key, value, 'EX', ttl));
   }
   async get(key: string) {
-    return this.redis.get(this.prefix + key);
+    return this.run(() => this.redis.get(this.prefix + key));
   }
   async ttl(key: string) {
-    const t = await this.redis.ttl(this.prefix + key);
+    const t = await this.run(() => this.redis.ttl(this.prefix + key));
     return t >= 0 ? t : null;
   }
   async del(key: string) {
-    await this.redis.del(this.prefix + key);
+    await this.run(() => this.redis.del(this.prefix + key));
   }
   async incr(key: string, ttl: number) {
-    const [[, n]] = (await this.redis.multi().incr(this.prefix + key).expire(this.prefix + key, ttl, 'NX').exec()) as [[null, number]];
+    const [[, n]] = (await this.run(() => this.redis.multi().incr(this.prefix + key).expire(this.prefix + key, ttl, 'NX').exec())) as [[null, number]];
     return n;
   }
   async ping() {

@@ -12,6 +12,7 @@ import type { RouterContext } from './context.ts';
 import { loadSupergraph } from './supergraph.ts';
 import { useJwtAuth } from './plugins/useJwtAuth.ts';
 import { useSignedContext } from './plugins/useSignedContext.ts';
+import { useUnavailableStatus } from './plugins/useUnavailableStatus.ts';
 import { useSecurityHeaders } from './plugins/useSecurityHeaders.ts';
 import { useOperationLimits, operationLimitsFromEnv, type OperationLimits } from './plugins/useOperationLimits.ts';
 import { useCors } from './plugins/useCors.ts';
@@ -96,6 +97,7 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
       errorReportingPlugin<RouterContext>(log),
       metricsPlugin<RouterContext>(metrics),
+      useUnavailableStatus<RouterContext>(),
       ...(o.security === false
         ? []
         : [

@@ -118,28 +118,43 @@ export async function startThrowawayPostgres(): Promise<PausableServer | null> {
   };
 }
 
-/** A throwaway Redis without persistence on a free loopback port; null when redis-server is missing. */
-export async function startThrowawayRedis(): Promise<RunningServer | null> {
+/**
+ * A throwaway Redis on a free loopback port; null when redis-server is missing. Without persistence by
+ * default; `persistent` keeps the data across pause/resume (saved on shutdown), as a production Redis would.
+ */
+export async function startThrowawayRedis(o: { persistent?: boolean } = {}): Promise<PausableServer | null> {
   const bin = which('redis-server') ?? (existsSync('/usr/bin/redis-server') ? '/usr/bin/redis-server' : null);
   if (!bin) return null;
   const dir = mkdtempSync(join(tmpdir(), 'palisade-redis-'));
   const port = await freePort();
-  const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  const save = o.persistent ? ['--save', '3600 1'] : ['--save', ''];
   const url = `redis://127.0.0.1:${port}`;
-  await waitFor(async () => {
-    const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
-    r.on('error', () => {});
-    try {
-      await r.connect();
-      return (await r.ping()) === 'PONG';
-    } finally {
-      r.disconnect();
-    }
-  }, 'throwaway Redis');
+  const start = async () => {
+    const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', ...save, '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+    await waitFor(async () => {
+      const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+      r.on('error', () => {});
+      try {
+        await r.connect();
+        return (await r.ping()) === 'PONG';
+      } finally {
+        r.disconnect();
+      }
+    }, 'throwaway Redis');
+    return child;
+  };
+  let child: ChildProcess | null = await start();
   return {
     url,
+    async pause() {
+      if (child) await stopProcess(child);
+      child = null;
+    },
+    async resume() {
+      child ??= await start();
+    },
     async stop() {
-      await stopProcess(child);
+      if (child) await stopProcess(child);
       rmSync(dir, { recursive: true, force: true });
     },
   };

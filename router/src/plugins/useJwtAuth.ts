@@ -3,7 +3,7 @@ import { GraphQLError } from 'graphql';
 import {
   anonymousCaller, cachedVerifier, createAccessTokenVerifier, createExternalVerifier, ErrorCode, TokenRejected, type AccessTokenVerifier, type Caller, type ExternalIssuerConfig,
 } from '@palisade/auth';
-import { isSessionRevoked, type HttpContext, type Logger, type Store } from '@palisade/kit';
+import { isSessionRevoked, StoreUnavailable, type HttpContext, type Logger, type Store } from '@palisade/kit';
 import type { AuditForwarder } from './useAuditForwarding.ts';
 
 export interface JwtAuthOptions {
@@ -56,6 +56,8 @@ export function useJwtAuth(o: JwtAuthOptions) {
       if (o.store && (await isSessionRevoked(o.store, claims.sessionId))) throw new TokenRejected('session revoked');
       return { userId: claims.userId, sessionId: claims.sessionId, roles: claims.roles, scopes: claims.scopes, requestId: h.requestId, ip: h.ip, userAgent: ua };
     } catch (err) {
+      // Revocation could not be checked: the token may be dead, so it is not honoured (503, retry later).
+      if (err instanceof StoreUnavailable) throw err;
       const reason = err instanceof TokenRejected ? err.reason : 'unverifiable';
       o.log.warn({ requestId: h.requestId, ip: h.ip, reason }, 'access token rejected');
       o.onRejected?.(reason);

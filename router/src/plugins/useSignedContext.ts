@@ -1,5 +1,6 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { CONTEXT_HEADER, operationHash, signContext, type ContextSigner } from '@palisade/auth';
+import { GraphQLError } from 'graphql';
+import { CONTEXT_HEADER, ErrorCode, operationHash, signContext, type ContextSigner } from '@palisade/auth';
 import { injectTraceHeaders } from '@palisade/kit';
 import type { RouterContext } from '../context.ts';
 import { createSubgraphFetch } from '../subgraph-fetch.ts';
@@ -24,6 +25,15 @@ export class SignedContextDataSource extends RemoteGraphQLDataSource<RouterConte
     request.http?.headers.set(CONTEXT_HEADER, await signContext(this.signer, this.subgraph, digest, context.caller));
     request.http?.headers.set('x-request-id', context.requestId);
     injectTraceHeaders((k, v) => request.http?.headers.set(k, v));
+  }
+
+  /** A subgraph that could not decide (its store is down) says so; the client hears that, not a masked 500. */
+  override async errorFromResponse(response: Parameters<RemoteGraphQLDataSource['errorFromResponse']>[0]) {
+    const error = await super.errorFromResponse(response);
+    const body = (error.extensions.response as { body?: { errors?: { extensions?: { code?: unknown } }[] } } | undefined)?.body;
+    if (response.status === 503 && body?.errors?.[0]?.extensions?.code === ErrorCode.SERVICE_UNAVAILABLE)
+      return new GraphQLError('A store this decision needs is unavailable; retry shortly', { extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } });
+    return error;
   }
 }
 
