@@ -1,4 +1,4 @@
-import { Kind, visit, type DirectiveNode, type DocumentNode, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
+import { Kind, visit, type ArgumentNode, type DirectiveNode, type DocumentNode, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import { rateLimitDirective } from 'graphql-rate-limit-directive';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterRes } from 'rate-limiter-flexible';
 import { ErrorCode, PublicError, type Caller } from '@palisade/auth';
@@ -24,12 +24,13 @@ export function configureRateLimits(doc: DocumentNode, env: NodeJS.ProcessEnv = 
   if (!Number.isFinite(scale) || scale <= 0) throw new Error('RATE_LIMIT_SCALE must be a positive number');
   const overrides = env.RATE_LIMITS ? (JSON.parse(env.RATE_LIMITS) as Record<string, Override>) : {};
   let typeName = '';
-  const directive = (limit: number, duration: number): DirectiveNode => ({
+  const directive = (limit: number, duration: number, rest: readonly ArgumentNode[] = []): DirectiveNode => ({
     kind: Kind.DIRECTIVE,
     name: { kind: Kind.NAME, value: 'rateLimit' },
     arguments: [
       { kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'limit' }, value: { kind: Kind.INT, value: String(limit) } },
       { kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'duration' }, value: { kind: Kind.INT, value: String(duration) } },
+      ...rest,
     ],
   });
   return visit(doc, {
@@ -53,12 +54,16 @@ export function configureRateLimits(doc: DocumentNode, env: NodeJS.ProcessEnv = 
         return v?.kind === Kind.INT ? Number(v.value) : d;
       };
       const chosen = overrides[coordinate] ?? { limit: num('limit', 60), duration: num('duration', 60) };
-      return directive(Math.max(1, Math.round(chosen.limit * scale)), chosen.duration);
+      const rest = (node.arguments ?? []).filter((a) => a.name.value !== 'limit' && a.name.value !== 'duration');
+      return directive(Math.max(1, Math.round(chosen.limit * scale)), chosen.duration, rest);
     },
   });
 }
 
-const hasOwnLimit = (info: GraphQLResolveInfo) => Boolean(info.parentType.getFields()[info.fieldName]?.astNode?.directives?.some((d) => d.name.value === 'rateLimit'));
+const ownLimit = (info: GraphQLResolveInfo) => info.parentType.getFields()[info.fieldName]?.astNode?.directives?.find((d) => d.name.value === 'rateLimit');
+const hasOwnLimit = (info: GraphQLResolveInfo) => Boolean(ownLimit(info));
+/** `@rateLimit(perEmail: true)`: the budget is per caller and email typed, so one address can serve a NAT's users. */
+const perEmail = (info: GraphQLResolveInfo) => ownLimit(info)?.arguments?.some((a) => a.name.value === 'perEmail' && a.value.kind === Kind.BOOLEAN && a.value.value) ?? false;
 
 /** A list field costs its page size (the slicing argument, else @listSize's assumed size); anything else 1. */
 function cost(args: Record<string, unknown>, info: GraphQLResolveInfo): number {
@@ -84,8 +89,8 @@ export function applyRateLimits<T extends RateLimitContext>(
     keyGenerator: (_d, _s, args, ctx, info) => {
       const who = ctx.caller.userId ?? `ip:${ctx.caller.ip ?? 'unknown'}`;
       if (!hasOwnLimit(info)) return `${o.service}:budget:${info.parentType.name}:${who}`;
-      // The tight limits on sign-in and reset also count per address and email pair.
-      const email = emailOf(args);
+      // Sign-in and reset count per address and email pair; anything else (register) per caller alone.
+      const email = perEmail(info) ? emailOf(args) : '';
       return `${o.service}:${info.parentType.name}.${info.fieldName}:${who}${email ? `:${email}` : ''}`;
     },
     pointsCalculator: (_d, _s, args, _ctx, info) => (hasOwnLimit(info) ? 1 : cost(args, info)),

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parse, print } from 'graphql';
-import { configureRateLimits } from '../src/rate-limits.ts';
+import { graphql, parse, print } from 'graphql';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import { applyRateLimits, configureRateLimits } from '../src/rate-limits.ts';
+import { MemoryStore } from '../src/store.ts';
 
 const sdl = parse(`
   type Query @rateLimit(limit: 100, duration: 60) {
@@ -31,5 +33,36 @@ describe('rate limit configuration', () => {
 
   it('refuses a nonsense scale', () => {
     expect(() => configureRateLimits(sdl, { RATE_LIMIT_SCALE: '0' })).toThrow(/RATE_LIMIT_SCALE/);
+  });
+});
+
+describe('rate limit keys', () => {
+  const typeDefs = configureRateLimits(
+    parse(`
+      directive @rateLimit(limit: Int = 60, duration: Int = 60, perEmail: Boolean = false) on OBJECT | FIELD_DEFINITION
+      type Query { ok: Boolean }
+      type Mutation @rateLimit(limit: 1000, duration: 60) {
+        register(email: String!): Boolean @rateLimit(limit: 3, duration: 60)
+        login(email: String!): Boolean @rateLimit(limit: 3, duration: 60, perEmail: true)
+      }
+    `),
+    { RATE_LIMIT_SCALE: '1' },
+  );
+  const schema = applyRateLimits(makeExecutableSchema({ typeDefs, resolvers: { Mutation: { register: () => true, login: () => true } } }), { service: 't', store: new MemoryStore() });
+  const call = async (field: string, email: string, ip: string) => {
+    const r = await graphql({ schema, source: `mutation($e: String!) { ${field}(email: $e) }`, variableValues: { e: email }, contextValue: { caller: { userId: null, ip } } });
+    return r.errors?.[0]?.extensions?.code ?? 'OK';
+  };
+
+  it('keeps perEmail through configuration', () => {
+    expect(print(typeDefs)).toContain('@rateLimit(limit: 3, duration: 60, perEmail: true)');
+  });
+
+  it('limits a field per client address whatever email it names, unless perEmail', async () => {
+    const register = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((x, i) => call('register', `${x}${i}@example.com`, '203.0.113.1')));
+    expect(register).toEqual(['OK', 'OK', 'OK', 'RATE_LIMITED', 'RATE_LIMITED']);
+    expect(await call('register', 'z@example.com', '203.0.113.2')).toBe('OK'); // another address, its own budget
+    const login = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((x) => call('login', `${x}@example.com`, '203.0.113.1')));
+    expect(login).toEqual(['OK', 'OK', 'OK', 'OK', 'OK']); // one per email: a shared address serves many users
   });
 });
