@@ -49,7 +49,7 @@ output.setMaxListeners(64);
 
 const ports = Object.fromEntries(await Promise.all(SUBGRAPH_NAMES.map(async (n) => [n, await freePort()] as const))) as Record<SubgraphName, number>;
 const subgraphUrls = Object.fromEntries(SUBGRAPH_NAMES.map((n) => [`${n.toUpperCase()}_URL`, `http://127.0.0.1:${ports[n]}/graphql`]));
-const admin = { email: 'bench-admin@palisade.test', password: `bench-${randomBytes(8).toString('hex')}` };
+const admin = { email: 'bench-admin@palisade.test', password: `pw-${randomBytes(8).toString('hex')}` };
 const env = {
   ...process.env,
   NODE_ENV: 'development', // subgraphs with development keys; the routers get production behaviour explicitly

@@ -3,7 +3,7 @@ import { startSupergraph, type RunningSupergraph, type SupergraphOptions } from 
 import { createTestDatabase, testRedisPrefix, testServers } from '@palisade/kit/testing/index';
 import { GraphQLClient } from './client.ts';
 
-export const ADMIN = { email: 'admin@palisade.test', password: 'admin-password-for-tests-1' };
+export const ADMIN = { email: 'admin@palisade.test', password: 'bootstrap-password-for-tests-1' };
 
 export interface TestEnvironment {
   supergraph: RunningSupergraph;

@@ -7,7 +7,7 @@ import { startSupergraph, type RunningSupergraph } from '../src/supergraph.ts';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const ADMIN = { ADMIN_EMAIL: 'cli-admin@palisade.test', ADMIN_PASSWORD: 'cli-admin-password-123' };
+const ADMIN = { ADMIN_EMAIL: 'cli-admin@palisade.test', ADMIN_PASSWORD: 'console-operator-password-123' };
 let sg: RunningSupergraph;
 beforeAll(async () => {
   Object.assign(process.env, ADMIN);

@@ -26,7 +26,7 @@ export class AccountService {
 
   async register(caller: Caller, input: { email: string; password: string; displayName: string }): Promise<AuthPayload> {
     const email = normalizeEmail(input.email);
-    validateNewPassword(input.password, email);
+    await validateNewPassword(input.password, { email, displayName: input.displayName }, 'input.password');
     const displayName = validateDisplayName(input.displayName);
     const passwordHash = await hashPassword(input.password);
     return this.d.db.transaction(async (tx) => {
@@ -86,7 +86,7 @@ export class AccountService {
   async changePassword(caller: Caller, input: { currentPassword: string; newPassword: string }): Promise<boolean> {
     const user = await this.getById(caller.userId!);
     if (!(await verifyPassword(user.passwordHash, input.currentPassword))) throw new PublicError(ErrorCode.FORBIDDEN, 'Current password is not right', { field: 'currentPassword' });
-    validateNewPassword(input.newPassword, user.email);
+    await validateNewPassword(input.newPassword, user, 'input.newPassword');
     if (input.newPassword === input.currentPassword) throw badInput('The new password must differ from the current one', 'newPassword');
     const passwordHash = await hashPassword(input.newPassword);
     await this.d.db.transaction(async (tx) => {
@@ -169,6 +169,7 @@ export class AccountService {
   /** Creates the first administrator; a no-op once that email exists. */
   async ensureAdmin(email: string, password: string): Promise<boolean> {
     const normal = normalizeEmail(email);
+    await validateNewPassword(password, { email: normal, displayName: 'Administrator' }, 'ADMIN_PASSWORD');
     const passwordHash = await hashPassword(password);
     const [created] = await this.d.db
       .insert(users)

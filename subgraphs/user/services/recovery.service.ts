@@ -80,7 +80,7 @@ export class RecoveryService {
   async resetPassword(caller: Caller, token: string, newPassword: string): Promise<boolean> {
     const user = await this.d.db.transaction(async (tx) => {
       const u = await this.consume(tx, token, 'reset_password');
-      validateNewPassword(newPassword, u.email);
+      await validateNewPassword(newPassword, u, 'newPassword');
       await tx.update(users).set({ passwordHash: await hashPassword(newPassword), updatedAt: new Date() }).where(eq(users.id, u.id));
       await this.d.sessions.revokeAllFor(tx, u.id);
       await this.d.audit(tx, caller, { action: 'auth.password_reset', outcome: 'SUCCESS', actorId: u.id, resourceType: 'User', resourceId: u.id });

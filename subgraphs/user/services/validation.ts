@@ -1,4 +1,4 @@
-import { badInput, isCommonPassword } from '@palisade/auth';
+import { assertPasswordPolicy, badInput, type PasswordOwner } from '@palisade/auth';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -8,11 +8,9 @@ export function normalizeEmail(raw: string): string {
   return email;
 }
 
-export function validateNewPassword(password: string, email: string): void {
-  if (password.length < 12 || password.length > 128) throw badInput('password must be 12 to 128 characters', 'password');
-  const local = email.split('@')[0] ?? '';
-  if (local.length >= 3 && password.toLowerCase().includes(local)) throw badInput('password must not contain your email name', 'password');
-  if (isCommonPassword(password)) throw badInput('password is too common; choose another', 'password');
+/** The password policy (auth/password-policy.ts) for a new password of this account; BAD_USER_INPUT at `field`. */
+export function validateNewPassword(password: string, owner: PasswordOwner, field = 'password'): Promise<void> {
+  return assertPasswordPolicy(password, owner, field);
 }
 
 export function validateDisplayName(raw: string): string {
