@@ -3,7 +3,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { ErrorCode } from '@palisade/auth';
 import { envInt } from '@palisade/kit';
 import type { CostModel } from '../cost-model.ts';
-import { measureOperation } from '../operation-measure.ts';
+import { countSelections, measureOperation, VISITS_PER_SELECTION } from '../operation-measure.ts';
 import type { RouterContext } from '../context.ts';
 
 export interface OperationLimits {
@@ -35,15 +35,21 @@ export function useOperationLimits(limits: OperationLimits, model: CostModel, on
           if (!operation) return;
           const fragments: Record<string, FragmentDefinitionNode> = {};
           for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
-          const m = measureOperation(schema, operation, fragments, request.variables ?? {}, model);
-          const over: [keyof typeof m, number][] = [
+          // The walk may visit each selection written in the document about once; anything more is refused.
+          const m = measureOperation(schema, operation, fragments, request.variables ?? {}, model, VISITS_PER_SELECTION * countSelections(document));
+          if (m.exhausted) {
+            onRefused?.(contextValue, `visited ${m.visited} selections`);
+            throw tooComplex('Operation is too large to measure', { limit: 'size' });
+          }
+          const over: ['depth' | 'aliases' | 'directives' | 'cost', number][] = [
             ['depth', limits.maxDepth],
             ['aliases', limits.maxAliases],
             ['directives', limits.maxDirectives],
             ['cost', limits.maxCost],
           ];
           for (const [what, limit] of over) {
-            if (m[what] > limit) {
+            // Not `m[what] > limit`: a cost that overflowed into NaN must be refused, not waved through.
+            if (!(m[what] <= limit)) {
               onRefused?.(contextValue, `${what} ${m[what]} > ${limit}`);
               throw tooComplex(`Operation ${what} ${m[what]} exceeds the limit of ${limit}`, { [what === 'cost' ? 'cost' : 'limit']: what === 'cost' ? m.cost : limit, ...(what === 'cost' ? { limit } : {}) });
             }
