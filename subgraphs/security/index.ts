@@ -1,12 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'graphql';
-import { AUDIT_INGEST_PATH, buildAuditRecord, runSubgraph, type SubgraphOptions } from '@palisade/kit';
+import { count } from 'drizzle-orm';
+import { PublicError } from '@palisade/auth';
+import { AUDIT_INGEST_PATH, buildAuditRecord, HttpError, runSubgraph, type SubgraphOptions } from '@palisade/kit';
 import { resolvers } from './resolvers/security.resolver.ts';
 import { policies } from './rules.ts';
 import { createSecurityContext } from './context.ts';
 import { SecurityService } from './services/security.service.ts';
-import { appendAuditEvents, parseAuditBatch } from './services/audit-chain.ts';
+import { appendAuditEvents } from './services/audit-chain.ts';
+import { ingestAuditBatch } from './services/audit-ingest.ts';
+import { auditDeadLetters } from './db/schema.ts';
 import { DetectionService } from './services/detection.service.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -21,6 +25,8 @@ export async function startSecuritySubgraph(o: SubgraphOptions) {
       build: (rt) => {
         const security = new SecurityService(rt.database.db);
         const alerts = rt.metrics.counter('palisade_security_alerts_total', 'Security alerts raised', ['severity', 'type']);
+        const deadLetters = rt.metrics.counter('palisade_audit_dead_letters_total', 'Audit records set aside as invalid, by sender and reason', ['sender', 'code']);
+        rt.metrics.gauge('palisade_audit_dead_letters', 'Audit records in the dead-letter table', async () => (await rt.database.db.select({ n: count() }).from(auditDeadLetters))[0]?.n ?? 0);
         const detection = new DetectionService({ db: rt.database.db, log: rt.log, onAlert: (severity, type) => alerts.inc({ severity, type }) });
         return {
           name: 'security',
@@ -34,12 +40,23 @@ export async function startSecuritySubgraph(o: SubgraphOptions) {
           internal: {
             [AUDIT_INGEST_PATH]: {
               from: ['user', 'product', 'order', 'router'],
-              handle: async (body) => {
-                const events = parseAuditBatch(body);
-                const stored = await rt.database.db.transaction((tx) => appendAuditEvents(tx, events));
+              handle: async (body, claims) => {
+                let outcome;
+                try {
+                  outcome = await ingestAuditBatch(rt.database.db, body, claims.issuer);
+                } catch (err) {
+                  if (err instanceof PublicError) throw err;
+                  // Every record got its verdict inside; what is left is the database being away: worth a retry.
+                  rt.log.error({ code: (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name }, 'audit batch could not be stored');
+                  throw new HttpError(503, 'SERVICE_UNAVAILABLE', 'Audit store unavailable');
+                }
+                for (const code of outcome.deadLetters) deadLetters.inc({ sender: claims.issuer, code });
                 // After the commit: a detector's failure must not make the sender deliver the batch again.
-                await detection.inspect(events).catch((err) => rt.log.error({ err: (err as Error).message }, 'detection failed'));
-                return { stored };
+                const alerts = outcome.deadLetters.length
+                  ? detection.raise([{ type: 'audit_dead_letter', severity: 'HIGH', describe: (c) => `${c} audit records from ${claims.issuer} set aside as invalid`, sourceIp: null, userId: null, groupKey: `audit_dead_letter:${claims.issuer}`, windowMinutes: 60, initial: outcome.deadLetters.length, count: outcome.deadLetters.length }])
+                  : Promise.resolve(0);
+                await Promise.all([alerts, detection.inspect(outcome.stored)]).catch((err) => rt.log.error({ code: (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name }, 'detection failed'));
+                return outcome.reply;
               },
             },
           },

@@ -3,6 +3,10 @@ import { bigserial, index, jsonb, timestamp, uuid, type PgSchema } from 'drizzle
 import { sql } from 'drizzle-orm';
 import type { Caller } from '@palisade/auth';
 import type { DbOrTx } from '../db.ts';
+import { isUuid } from '../values.ts';
+import { AUDIT_LIMITS, cleanMetadata, cleanText } from './limits.ts';
+
+export * from './limits.ts';
 
 export type AuditOutcome = 'SUCCESS' | 'DENIED' | 'FAILURE';
 
@@ -47,20 +51,28 @@ export function auditOutboxTable(schema: PgSchema) {
 }
 export type AuditOutboxTable = ReturnType<typeof auditOutboxTable>;
 
+const text = (v: string | null | undefined, max: number) => (typeof v === 'string' ? cleanText(v, max) : null);
+
+/**
+ * Builds a record the security subgraph will accept whatever the caller sent: every field is clipped to
+ * its limit and cleaned of what Postgres refuses (NUL, unpaired surrogates), metadata bounded. Values come
+ * from clients (operation names, user agents, input samples), so nothing here may be trusted to be short.
+ */
 export function buildAuditRecord(service: string, caller: Caller | null, input: AuditInput): AuditRecord {
+  const actorId = input.actorId !== undefined ? input.actorId : (caller?.userId ?? null);
   return {
     id: randomUUID(),
     occurredAt: new Date().toISOString(),
-    service,
-    action: input.action,
+    service: cleanText(service, AUDIT_LIMITS.service) || 'unknown',
+    action: cleanText(input.action, AUDIT_LIMITS.action) || 'unknown',
     outcome: input.outcome,
-    actorId: input.actorId !== undefined ? input.actorId : (caller?.userId ?? null),
-    resourceType: input.resourceType ?? null,
-    resourceId: input.resourceId ?? null,
-    requestId: caller?.requestId ?? null,
-    ip: caller?.ip ?? null,
-    userAgent: caller?.userAgent ?? null,
-    metadata: input.metadata ?? null,
+    actorId: isUuid(actorId) ? actorId : null,
+    resourceType: text(input.resourceType, AUDIT_LIMITS.resourceType),
+    resourceId: text(input.resourceId, AUDIT_LIMITS.resourceId),
+    requestId: text(caller?.requestId, AUDIT_LIMITS.requestId),
+    ip: text(caller?.ip, AUDIT_LIMITS.ip),
+    userAgent: text(caller?.userAgent, AUDIT_LIMITS.userAgent),
+    metadata: cleanMetadata(input.metadata),
   };
 }
 

@@ -2,11 +2,11 @@ import { asc, inArray, isNull, sql } from 'drizzle-orm';
 import type { ContextSigner } from '@palisade/auth';
 import { queryRows, type Db } from '../db.ts';
 import type { Logger } from '../logger.ts';
-import { postSigned } from '../service-client.ts';
 import type { AuditOutboxTable } from './record.ts';
+import { AUDIT_BATCH_RECORDS, deliverAuditRecords, signedAuditSender, type DeliveryResult } from './delivery.ts';
 
-export const AUDIT_INGEST_PATH = '/internal/audit';
-const BATCH = 200;
+export * from './delivery.ts';
+export * from './buffer.ts';
 
 export interface RelayOptions {
   service: string;
@@ -18,8 +18,18 @@ export interface RelayOptions {
   intervalMs?: number;
 }
 
+/** What a delivery attempt says about the records it could not store, for the producer's log. */
+export function reportDelivery(log: Logger, producer: string, r: DeliveryResult) {
+  if (r.rejected.length)
+    log.warn({ producer, rejected: r.rejected.length, reasons: [...new Set(r.rejected.map((x) => x.reason))].slice(0, 5) }, 'audit records set aside by the security subgraph (dead letters)');
+  for (const u of r.undeliverable)
+    log.error({ producer, id: (u.record as { id?: unknown })?.id, status: u.status }, 'audit record refused even on its own; given up');
+}
+
 /**
- * Delivers outbox rows to the security subgraph in order, at least once; the receiver stores each id once.
+ * Delivers outbox rows to the security subgraph in order, at least once; the receiver stores each id once
+ * and answers a verdict per record, so every row is settled by one answer: stored, a duplicate, or set aside
+ * in its dead-letter table. Only transient failures leave rows pending, retried with backoff.
  * One relay per database at a time (advisory lock), so replicas do not reorder each other's batches.
  */
 export function startAuditRelay(o: RelayOptions) {
@@ -27,16 +37,19 @@ export function startAuditRelay(o: RelayOptions) {
   let running: Promise<void> | null = null;
   let timer: NodeJS.Timeout | null = null;
   let failures = 0;
+  const send = signedAuditSender(o.signer, () => o.securityUrl);
 
-  const tick = async (): Promise<number> => {
+  const tick = async (): Promise<{ settled: number; transient: Error | null }> => {
     return o.db.transaction(async (tx) => {
       const [lock] = await queryRows<{ ok: boolean }>(tx, sql`select pg_try_advisory_xact_lock(hashtext(${'palisade-outbox:' + o.service})) as ok`);
-      if (!lock?.ok) return 0;
-      const rows = await tx.select({ seq: o.table.seq, record: o.table.record }).from(o.table).where(isNull(o.table.deliveredAt)).orderBy(asc(o.table.seq)).limit(BATCH);
-      if (rows.length === 0) return 0;
-      await postSigned(o.signer, 'security', o.securityUrl + AUDIT_INGEST_PATH, { events: rows.map((r) => r.record) });
-      await tx.update(o.table).set({ deliveredAt: new Date() }).where(inArray(o.table.seq, rows.map((r) => r.seq)));
-      return rows.length;
+      if (!lock?.ok) return { settled: 0, transient: null };
+      const rows = await tx.select({ seq: o.table.seq, record: o.table.record }).from(o.table).where(isNull(o.table.deliveredAt)).orderBy(asc(o.table.seq)).limit(AUDIT_BATCH_RECORDS);
+      if (rows.length === 0) return { settled: 0, transient: null };
+      const result = await deliverAuditRecords(send, rows.map((r) => r.record));
+      reportDelivery(o.log, o.service, result);
+      const settled = rows.slice(0, result.settled);
+      if (settled.length) await tx.update(o.table).set({ deliveredAt: new Date() }).where(inArray(o.table.seq, settled.map((r) => r.seq)));
+      return { settled: settled.length, transient: result.transient };
     });
   };
 
@@ -44,7 +57,9 @@ export function startAuditRelay(o: RelayOptions) {
     if (stopped) return;
     let delivered = 0;
     try {
-      delivered = await tick();
+      const r = await tick();
+      delivered = r.settled;
+      if (r.transient) throw r.transient;
       if (failures) o.log.info({ service: o.service }, 'audit relay recovered');
       failures = 0;
     } catch (err) {
@@ -52,7 +67,7 @@ export function startAuditRelay(o: RelayOptions) {
     }
     if (stopped) return;
     // Drain a backlog at once; otherwise poll, backing off while the security subgraph is away.
-    const wait = delivered === BATCH ? 0 : failures ? Math.min(5_000, 250 * 2 ** Math.min(failures, 5)) : (o.intervalMs ?? 200);
+    const wait = failures ? Math.min(5_000, 250 * 2 ** Math.min(failures, 5)) : delivered ? 0 : (o.intervalMs ?? 200);
     timer = setTimeout(() => (running = loop()), wait);
   };
   running = loop();

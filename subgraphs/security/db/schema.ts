@@ -1,4 +1,4 @@
-import { bigserial, index, jsonb, pgSchema, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigserial, index, integer, jsonb, pgSchema, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 export const securitySchema = pgSchema('security');
 
@@ -40,14 +40,42 @@ export const securityAlerts = securitySchema.table(
     description: text('description').notNull(),
     sourceIp: text('source_ip'),
     userId: uuid('user_id'),
-    // One alert per kind, subject and window, however many events trip it.
     dedupKey: text('dedup_key').notNull(),
+    /** Kind and subject (an address, else an account): events of one group within the window join one open alert. */
+    groupKey: text('group_key'),
+    /** How many events this alert stands for. */
+    count: integer('count').notNull().default(1),
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     acknowledgedAt: timestamp('acknowledged_at', { withTimezone: true }),
     acknowledgedBy: uuid('acknowledged_by'),
   },
-  (t) => [uniqueIndex('security_alerts_dedup_key').on(t.dedupKey), index('security_alerts_created_idx').on(t.createdAt, t.id)],
+  (t) => [
+    uniqueIndex('security_alerts_dedup_key').on(t.dedupKey),
+    index('security_alerts_created_idx').on(t.createdAt, t.id),
+    index('security_alerts_group_idx').on(t.groupKey, t.lastSeenAt),
+  ],
+);
+
+/** Audit records the security subgraph could not store as sent, each kept with its reason, never retried. */
+export const auditDeadLetters = securitySchema.table(
+  'audit_dead_letters',
+  {
+    seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+    /** The record's id when it had a readable one. */
+    recordId: text('record_id'),
+    /** The service whose signature the batch carried. */
+    sender: text('sender').notNull(),
+    /** A short stable code (metrics label) and the reason in words. */
+    code: text('code').notNull(),
+    reason: text('reason').notNull(),
+    /** The record as received, as JSON text (escaped, so NUL and lone surrogates survive), clipped. */
+    payload: text('payload').notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('audit_dead_letters_received_idx').on(t.receivedAt)],
 );
 
 export type AuditEventRow = typeof auditEvents.$inferSelect;
 export type SecurityAlertRow = typeof securityAlerts.$inferSelect;
+export type AuditDeadLetterRow = typeof auditDeadLetters.$inferSelect;

@@ -1,12 +1,10 @@
 import { createHash } from 'node:crypto';
 import { asc, desc, gt, inArray, sql } from 'drizzle-orm';
-import { badInput, stableStringify } from '@palisade/auth';
-import { isUuid, queryRows, type AuditRecord, type DbOrTx, type Db } from '@palisade/kit';
+import { stableStringify } from '@palisade/auth';
+import { queryRows, type AuditRecord, type DbOrTx, type Db } from '@palisade/kit';
 import { auditEvents, type AuditEventRow } from '../db/schema.ts';
 
 export const GENESIS_HASH = '0'.repeat(64);
-const MAX_BATCH = 500;
-const OUTCOMES = new Set(['SUCCESS', 'DENIED', 'FAILURE']);
 
 type Hashable = Pick<AuditEventRow, 'id' | 'service' | 'action' | 'outcome' | 'actorId' | 'resourceType' | 'resourceId' | 'requestId' | 'ip' | 'userAgent' | 'metadata'> & { occurredAt: Date };
 
@@ -29,60 +27,73 @@ export function auditHash(prev: string, r: Hashable): string {
   return createHash('sha256').update(prev).update('\n').update(canonical).digest('hex');
 }
 
-const str = (v: unknown, max: number) => (v === null || v === undefined ? null : typeof v === 'string' && v.length <= max ? v : undefined);
+/** The content a record's id stands for, whatever the chain around it: two deliveries of one id must agree. */
+const contentHash = (r: Hashable) => auditHash('', r);
 
-/** Signed by a trusted service, but still input: the whole batch is refused if any record is malformed. */
-export function parseAuditBatch(body: unknown): AuditRecord[] {
-  const events = (body as { events?: unknown })?.events;
-  if (!Array.isArray(events) || events.length > MAX_BATCH) throw badInput(`events must be a list of at most ${MAX_BATCH}`);
-  return events.map((e: Record<string, unknown>) => {
-    const r = {
-      id: e?.id,
-      occurredAt: e?.occurredAt,
-      service: str(e?.service, 40),
-      action: str(e?.action, 80),
-      outcome: e?.outcome,
-      actorId: e?.actorId ?? null,
-      resourceType: str(e?.resourceType, 80),
-      resourceId: str(e?.resourceId, 200),
-      requestId: str(e?.requestId, 100),
-      ip: str(e?.ip, 64),
-      userAgent: str(e?.userAgent, 512),
-      metadata: e?.metadata ?? null,
-    };
-    const when = typeof r.occurredAt === 'string' ? new Date(r.occurredAt) : null;
-    const ok =
-      isUuid(r.id) && when && !Number.isNaN(when.getTime()) && r.service && r.action && typeof r.outcome === 'string' && OUTCOMES.has(r.outcome) &&
-      (r.actorId === null || isUuid(r.actorId)) &&
-      [r.resourceType, r.resourceId, r.requestId, r.ip, r.userAgent].every((x) => x !== undefined) &&
-      (r.metadata === null || (typeof r.metadata === 'object' && !Array.isArray(r.metadata) && JSON.stringify(r.metadata).length <= 8_000));
-    if (!ok) throw badInput('malformed audit record');
-    return r as AuditRecord;
-  });
+export interface AppendResult {
+  stored: AuditRecord[];
+  duplicate: number;
+  /** Records refused while appending: an id already stored with other content, or a value Postgres refused. */
+  refused: { index: number; code: 'duplicate_conflict' | 'database_refused'; reason: string }[];
 }
 
+// Data exceptions, integrity violations and program limits: about the row, not about the database being away.
+const refusedByData = (err: unknown) => /^(22|23|54)/.test(String((err as { cause?: { code?: unknown } })?.cause?.code ?? (err as { code?: unknown })?.code ?? ''));
+
 /**
- * Appends records in order, each id once, extending the hash chain. The chain lock serialises
- * appenders, so two batches never both build on the same predecessor.
+ * Appends records in order, each id once, extending the hash chain. The chain lock serialises appenders, so
+ * two batches never both build on the same predecessor. A record whose id is already stored is a redelivery
+ * when its content is the same, and refused when it differs. Should Postgres refuse a row despite the
+ * checks, the batch is appended row by row and only that row is refused.
  */
-export async function appendAuditEvents(tx: DbOrTx, records: AuditRecord[]): Promise<number> {
-  if (!records.length) return 0;
+export async function appendAuditEvents(tx: DbOrTx, records: AuditRecord[]): Promise<AppendResult> {
+  const result: AppendResult = { stored: [], duplicate: 0, refused: [] };
+  if (!records.length) return result;
   await queryRows(tx, sql`select pg_advisory_xact_lock(hashtext('palisade-audit-chain'))`);
-  const ids = records.map((r) => r.id);
-  const seen = new Set((await tx.select({ id: auditEvents.id }).from(auditEvents).where(inArray(auditEvents.id, ids))).map((r) => r.id));
+  const ids = [...new Set(records.map((r) => r.id))];
+  const known = new Map((await tx.select().from(auditEvents).where(inArray(auditEvents.id, ids))).map((r) => [r.id, contentHash(r)]));
   const [last] = await tx.select({ hash: auditEvents.hash }).from(auditEvents).orderBy(desc(auditEvents.seq)).limit(1);
   let prev = last?.hash ?? GENESIS_HASH;
-  const rows = [];
-  for (const r of records) {
-    if (seen.has(r.id)) continue;
-    seen.add(r.id);
+  const rows: (Hashable & { prevHash: string; hash: string; index: number; record: AuditRecord })[] = [];
+  records.forEach((r, index) => {
     const row = { ...r, occurredAt: new Date(r.occurredAt), metadata: r.metadata ?? null };
+    const content = contentHash(row);
+    const seen = known.get(r.id);
+    if (seen !== undefined) {
+      if (seen === content) result.duplicate++;
+      else result.refused.push({ index, code: 'duplicate_conflict', reason: 'id already stored with different content' });
+      return;
+    }
+    known.set(r.id, content);
     const hash = auditHash(prev, row);
-    rows.push({ ...row, prevHash: prev, hash });
+    rows.push({ ...row, prevHash: prev, hash, index, record: r });
     prev = hash;
+  });
+  const insertable = (row: (typeof rows)[number]) => {
+    const { index: _i, record: _r, ...values } = row;
+    return values;
+  };
+  try {
+    if (rows.length) await tx.transaction((sp) => sp.insert(auditEvents).values(rows.map(insertable)));
+    result.stored = rows.map((r) => r.record);
+    return result;
+  } catch (err) {
+    if (!refusedByData(err)) throw err;
   }
-  if (rows.length) await tx.insert(auditEvents).values(rows);
-  return rows.length;
+  // Row by row, each in a savepoint, rechaining past the rows Postgres refuses.
+  prev = last?.hash ?? GENESIS_HASH;
+  for (const row of rows) {
+    const values = { ...insertable(row), prevHash: prev, hash: auditHash(prev, row) };
+    try {
+      await tx.transaction((sp) => sp.insert(auditEvents).values(values));
+      result.stored.push(row.record);
+      prev = values.hash;
+    } catch (err) {
+      if (!refusedByData(err)) throw err;
+      result.refused.push({ index: row.index, code: 'database_refused', reason: `the database refused the record (${String((err as { cause?: { code?: unknown } }).cause?.code ?? 'data error')})` });
+    }
+  }
+  return result;
 }
 
 /** Recomputes the chain from the start and names the first record that does not fit it. */

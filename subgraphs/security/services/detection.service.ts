@@ -1,80 +1,128 @@
 import { and, count, countDistinct, eq, gte, sql } from 'drizzle-orm';
 import { envInt, type AuditRecord, type Db, type Logger } from '@palisade/kit';
-import { auditEvents, securityAlerts } from '../db/schema.ts';
-
-type Severity = 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL';
-interface AlertDraft {
-  type: string;
-  severity: Severity;
-  description: string;
-  sourceIp: string | null;
-  userId: string | null;
-  /** One alert per kind, subject and window. */
-  dedupKey: string;
-}
+import { auditEvents } from '../db/schema.ts';
+import { mergeDrafts, raiseAlert, type AlertDraft, type Severity } from './alert-book.ts';
 
 const SCANNERS = /\b(sqlmap|nikto|nmap|dirb|gobuster|burp(suite)?)\b/i;
-const bucket = (minutes: number) => Math.floor(Date.now() / (minutes * 60_000));
 
 /** Thresholds, each configurable: DETECT_<NAME>. */
 export const thresholds = () => ({
   bruteForce: envInt('DETECT_BRUTE_FORCE_FAILURES', 5), // failed logins per account or IP in 5 min
   stuffingAccounts: envInt('DETECT_STUFFING_ACCOUNTS', 10), // distinct accounts failing from one IP in 10 min
-  probing: envInt('DETECT_PROBING_DENIALS', 5), // access denials for one user in 5 min
+  probing: envInt('DETECT_PROBING_DENIALS', 5), // access denials for one user or one address in 5 min
   rateSpike: envInt('DETECT_RATE_SPIKE_EVENTS', 20), // rate-limit hits from one IP in 1 min
 });
 
+const plural = (n: number, one: string, many: string) => (n === 1 ? one : many.replace('#', String(n)));
+/** An address when the event has one (a flood from one client is one alert), else the account. */
+const subject = (r: AuditRecord) => (r.ip ? `ip:${r.ip}` : r.actorId ? `acct:${r.actorId}` : `id:${r.resourceId ?? r.id}`);
+const onlyActor = (rs: AuditRecord[]) => (new Set(rs.map((r) => r.actorId)).size === 1 ? (rs[0]!.actorId ?? null) : null);
+
+function groupBy<K>(rs: AuditRecord[], key: (r: AuditRecord) => K | null | undefined): Map<K, AuditRecord[]> {
+  const out = new Map<K, AuditRecord[]>();
+  for (const r of rs) {
+    const k = key(r);
+    if (k === null || k === undefined) continue;
+    out.set(k, [...(out.get(k) ?? []), r]);
+  }
+  return out;
+}
+
 /**
- * Turns the audit stream into alerts as it arrives. Each rule looks at the window its new events fall in,
- * so a burst raises one alert, not one per event.
+ * Turns the audit stream into alerts as it arrives. Each rule counts the window its new events fall in; its
+ * alert is grouped by source address (else account), and later events of the group join the open alert as a
+ * count, so neither a burst nor a flood of throwaway accounts from one address raises more than one alert.
  */
 export class DetectionService {
   constructor(private readonly d: { db: Db; log: Logger; onAlert?: (severity: Severity, type: string) => void }) {}
 
+  private since(minutes: number) {
+    return sql`${new Date(Date.now() - minutes * 60_000).toISOString()}::timestamptz`;
+  }
+
+  private async countWhere(action: string, by: 'actor' | 'ip', value: string, minutes: number) {
+    const [row] = await this.d.db
+      .select({ n: count() })
+      .from(auditEvents)
+      .where(and(eq(auditEvents.action, action), by === 'actor' ? eq(auditEvents.actorId, value) : eq(auditEvents.ip, value), gte(auditEvents.occurredAt, this.since(minutes))));
+    return row?.n ?? 0;
+  }
+
   async inspect(records: AuditRecord[]): Promise<number> {
     const t = thresholds();
     const drafts: AlertDraft[] = [];
-    const since = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+
     const failed = records.filter((r) => r.action === 'auth.login_failed');
-    for (const actor of new Set(failed.map((r) => r.actorId).filter(Boolean) as string[])) {
-      const [n] = await this.d.db.select({ n: count() }).from(auditEvents).where(and(eq(auditEvents.action, 'auth.login_failed'), eq(auditEvents.actorId, actor), gte(auditEvents.occurredAt, sql`${since(5)}::timestamptz`)));
-      if ((n?.n ?? 0) >= t.bruteForce)
-        drafts.push({ type: 'brute_force', severity: 'HIGH', description: `${n!.n} failed sign-ins for one account in 5 minutes`, sourceIp: null, userId: actor, dedupKey: `brute_force:acct:${actor}:${bucket(5)}` });
+    for (const [actor, rs] of groupBy(failed, (r) => r.actorId)) {
+      const n = await this.countWhere('auth.login_failed', 'actor', actor, 5);
+      if (n >= t.bruteForce)
+        drafts.push({ type: 'brute_force', severity: 'HIGH', describe: (c) => `${c} failed sign-ins for one account`, sourceIp: null, userId: actor, groupKey: `brute_force:acct:${actor}`, windowMinutes: 5, initial: n, count: rs.length });
     }
-    for (const ip of new Set(failed.map((r) => r.ip).filter(Boolean) as string[])) {
+    for (const [ip, rs] of groupBy(failed, (r) => r.ip)) {
       const [row] = await this.d.db
         .select({ n: count(), accounts: countDistinct(sql`coalesce(${auditEvents.actorId}::text, ${auditEvents.metadata}->>'email')`) })
         .from(auditEvents)
-        .where(and(eq(auditEvents.action, 'auth.login_failed'), eq(auditEvents.ip, ip), gte(auditEvents.occurredAt, sql`${since(10)}::timestamptz`)));
+        .where(and(eq(auditEvents.action, 'auth.login_failed'), eq(auditEvents.ip, ip), gte(auditEvents.occurredAt, this.since(10))));
       if ((row?.n ?? 0) >= t.bruteForce)
-        drafts.push({ type: 'brute_force', severity: 'HIGH', description: `${row!.n} failed sign-ins from one address`, sourceIp: ip, userId: null, dedupKey: `brute_force:ip:${ip}:${bucket(5)}` });
+        drafts.push({ type: 'brute_force', severity: 'HIGH', describe: (c) => `${c} failed sign-ins from one address`, sourceIp: ip, userId: null, groupKey: `brute_force:ip:${ip}`, windowMinutes: 5, initial: row!.n, count: rs.length });
       if ((row?.accounts ?? 0) >= t.stuffingAccounts)
-        drafts.push({ type: 'credential_stuffing', severity: 'HIGH', description: `${row!.accounts} different accounts failing from one address`, sourceIp: ip, userId: null, dedupKey: `credential_stuffing:${ip}:${bucket(10)}` });
+        drafts.push({ type: 'credential_stuffing', severity: 'HIGH', describe: (c) => `${c} failed sign-ins from one address across ${row!.accounts} or more accounts`, sourceIp: ip, userId: null, groupKey: `credential_stuffing:ip:${ip}`, windowMinutes: 10, initial: row!.n, count: rs.length });
     }
-    for (const r of records.filter((x) => x.action === 'auth.refresh_reuse'))
-      drafts.push({ type: 'refresh_token_reuse', severity: 'CRITICAL', description: 'A refresh token was used twice; the session was ended', sourceIp: r.ip, userId: r.actorId, dedupKey: `refresh_reuse:${r.resourceId ?? r.id}` });
-    for (const r of records.filter((x) => x.userAgent && SCANNERS.test(x.userAgent)))
-      drafts.push({ type: 'scanner', severity: 'MEDIUM', description: `Scanner user agent: ${r.userAgent!.slice(0, 80)}`, sourceIp: r.ip, userId: r.actorId, dedupKey: `scanner:${r.ip}:${bucket(60)}` });
-    for (const r of records.filter((x) => x.action === 'security.suspicious_input'))
-      drafts.push({ type: 'injection_attempt', severity: 'MEDIUM', description: 'Input that looks like an injection attempt', sourceIp: r.ip, userId: r.actorId, dedupKey: `injection:${r.ip}:${bucket(10)}` });
-    for (const r of records.filter((x) => x.action === 'operation.slow'))
-      drafts.push({ type: 'slow_operation', severity: 'LOW', description: `Slow operation ${String(r.resourceId ?? '').slice(0, 60)}`, sourceIp: null, userId: null, dedupKey: `slow:${r.resourceId}:${bucket(60)}` });
-    for (const actor of new Set(records.filter((x) => x.action === 'access.denied' && x.actorId).map((x) => x.actorId!))) {
-      const [n] = await this.d.db.select({ n: count() }).from(auditEvents).where(and(eq(auditEvents.action, 'access.denied'), eq(auditEvents.actorId, actor), gte(auditEvents.occurredAt, sql`${since(5)}::timestamptz`)));
-      if ((n?.n ?? 0) >= t.probing)
-        drafts.push({ type: 'privilege_probing', severity: 'HIGH', description: `${n!.n} access denials for one user in 5 minutes`, sourceIp: null, userId: actor, dedupKey: `probing:${actor}:${bucket(5)}` });
+
+    for (const [key, rs] of groupBy(records.filter((r) => r.action === 'auth.refresh_reuse'), subject))
+      drafts.push({
+        type: 'refresh_token_reuse',
+        severity: 'CRITICAL',
+        describe: (c) => plural(c, 'A refresh token was used twice; the session was ended', '# refresh tokens were used twice from one source; their sessions were ended'),
+        sourceIp: rs[0]!.ip,
+        userId: onlyActor(rs),
+        groupKey: `refresh_reuse:${key}`,
+        windowMinutes: 60,
+        initial: rs.length,
+        count: rs.length,
+      });
+    for (const [key, rs] of groupBy(records.filter((r) => r.userAgent && SCANNERS.test(r.userAgent)), subject))
+      drafts.push({ type: 'scanner', severity: 'MEDIUM', describe: (c) => `Scanner user agent (${c} requests): ${rs[0]!.userAgent!.slice(0, 80)}`, sourceIp: rs[0]!.ip, userId: onlyActor(rs), groupKey: `scanner:${key}`, windowMinutes: 60, initial: rs.length, count: rs.length });
+    for (const [key, rs] of groupBy(records.filter((r) => r.action === 'security.suspicious_input'), subject))
+      drafts.push({ type: 'injection_attempt', severity: 'MEDIUM', describe: (c) => plural(c, 'Input that looks like an injection attempt', '# inputs that look like injection attempts'), sourceIp: rs[0]!.ip, userId: onlyActor(rs), groupKey: `injection:${key}`, windowMinutes: 10, initial: rs.length, count: rs.length });
+    for (const [op, rs] of groupBy(records.filter((r) => r.action === 'operation.slow'), (r) => String(r.resourceId ?? '').slice(0, 60)))
+      drafts.push({ type: 'slow_operation', severity: 'LOW', describe: (c) => `Slow operation ${op} (${c} times)`, sourceIp: null, userId: null, groupKey: `slow:${op}`, windowMinutes: 60, initial: rs.length, count: rs.length });
+
+    // Denials: per address first, so many accounts probing from one client make one alert; an account
+    // probing from addresses none of which tripped the rule is caught per account.
+    const denied = records.filter((r) => r.action === 'access.denied');
+    const hotIps = new Set<string>();
+    for (const [ip, rs] of groupBy(denied, (r) => r.ip)) {
+      const n = await this.countWhere('access.denied', 'ip', ip, 5);
+      if (n < t.probing) continue;
+      hotIps.add(ip);
+      drafts.push({ type: 'privilege_probing', severity: 'HIGH', describe: (c) => `${c} access denials from one address`, sourceIp: ip, userId: onlyActor(rs), groupKey: `probing:ip:${ip}`, windowMinutes: 5, initial: n, count: rs.length });
     }
-    for (const ip of new Set(records.filter((x) => x.action === 'rate_limit.exceeded' && x.ip).map((x) => x.ip!))) {
-      const [n] = await this.d.db.select({ n: count() }).from(auditEvents).where(and(eq(auditEvents.action, 'rate_limit.exceeded'), eq(auditEvents.ip, ip), gte(auditEvents.occurredAt, sql`${since(1)}::timestamptz`)));
-      if ((n?.n ?? 0) >= t.rateSpike)
-        drafts.push({ type: 'rate_spike', severity: 'MEDIUM', description: `${n!.n} rate-limited requests from one address in a minute`, sourceIp: ip, userId: null, dedupKey: `rate_spike:${ip}:${bucket(1)}` });
+    for (const [actor, rs] of groupBy(denied, (r) => r.actorId)) {
+      const elsewhere = rs.filter((r) => !r.ip || !hotIps.has(r.ip));
+      if (!elsewhere.length) continue;
+      const n = await this.countWhere('access.denied', 'actor', actor, 5);
+      if (n >= t.probing)
+        drafts.push({ type: 'privilege_probing', severity: 'HIGH', describe: (c) => `${c} access denials for one user`, sourceIp: null, userId: actor, groupKey: `probing:acct:${actor}`, windowMinutes: 5, initial: n, count: elsewhere.length });
     }
-    if (!drafts.length) return 0;
-    const created = await this.d.db.insert(securityAlerts).values(drafts).onConflictDoNothing().returning({ id: securityAlerts.id, type: securityAlerts.type, severity: securityAlerts.severity });
-    for (const a of created) {
-      this.d.log.warn({ alert: a.type, id: a.id }, 'security alert raised');
-      this.d.onAlert?.(a.severity as Severity, a.type);
+    for (const [ip, rs] of groupBy(records.filter((r) => r.action === 'rate_limit.exceeded'), (r) => r.ip)) {
+      const n = await this.countWhere('rate_limit.exceeded', 'ip', ip, 1);
+      if (n >= t.rateSpike)
+        drafts.push({ type: 'rate_spike', severity: 'MEDIUM', describe: (c) => `${c} rate-limited requests from one address`, sourceIp: ip, userId: null, groupKey: `rate_spike:ip:${ip}`, windowMinutes: 1, initial: n, count: rs.length });
     }
-    return created.length;
+    return this.raise(drafts);
+  }
+
+  /** Raises or extends each draft's alert; answers how many new alerts appeared. */
+  async raise(drafts: AlertDraft[]): Promise<number> {
+    let created = 0;
+    for (const d of mergeDrafts(drafts)) {
+      const a = await raiseAlert(this.d.db, d);
+      if (!a.created) continue;
+      created++;
+      this.d.log.warn({ alert: d.type, id: a.id }, 'security alert raised');
+      this.d.onAlert?.(d.severity, d.type);
+    }
+    return created;
   }
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { AUDIT_INGEST_PATH, buildAuditRecord, loadInternalKeys, postSigned, queryRows, ServiceCallError, type StartedSubgraph } from '@palisade/kit';
+import { AUDIT_INGEST_PATH, buildAuditRecord, loadInternalKeys, postSigned, queryRows, ServiceCallError, type IngestReply, type StartedSubgraph } from '@palisade/kit';
 import { signedSubgraphRequest, suiteDatabase, testCaller } from '@palisade/kit/testing/index';
 import { startSecuritySubgraph } from '../index.ts';
 
@@ -19,25 +19,30 @@ afterAll(async () => {
 });
 
 const record = (action = 'auth.login') => buildAuditRecord('user', testCaller({ userId: randomUUID() }), { action, outcome: 'SUCCESS', resourceType: 'User' });
-const send = async (service: 'user' | 'router', events: unknown[]) => postSigned<{ stored: number }>((await loadInternalKeys(service, [])).signer, 'security', base + AUDIT_INGEST_PATH, { events });
+const send = async (service: 'user' | 'router', events: unknown[]) => postSigned<IngestReply>((await loadInternalKeys(service, [])).signer, 'security', base + AUDIT_INGEST_PATH, { events });
 const auditor = testCaller({ userId: randomUUID(), roles: ['AUDITOR'] });
 const verify = async () => (await signedSubgraphRequest(sg.url, 'security', auditor, '{ verifyAuditTrail { valid checked firstBrokenId } }')).body.data!.verifyAuditTrail;
 
 describe('audit ingestion', () => {
   it('stores each event once, however often it is delivered', async () => {
     const batch = [record(), record()];
-    expect(await send('user', batch)).toEqual({ stored: 2 });
-    expect(await send('user', batch)).toEqual({ stored: 0 });
+    expect(await send('user', batch)).toEqual({ stored: 2, duplicate: 0, rejected: [] });
+    expect(await send('user', batch)).toEqual({ stored: 0, duplicate: 2, rejected: [] });
     const r = await signedSubgraphRequest(sg.url, 'security', auditor, '{ auditEvents(filter: { resourceType: "User" }) { totalCount } }');
     expect(r.body.data?.auditEvents.totalCount).toBe(2);
   });
 
-  it('refuses unsigned batches and malformed records, storing nothing', async () => {
+  it('refuses unsigned batches and malformed envelopes, storing nothing', async () => {
     const before = await verify();
     const res = await fetch(base + AUDIT_INGEST_PATH, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ events: [record()] }) });
     expect(res.status).toBe(401);
-    await expect(send('user', [{ ...record(), outcome: 'MAYBE' }])).rejects.toBeInstanceOf(ServiceCallError);
+    await expect(send('user', 'not a list' as never)).rejects.toBeInstanceOf(ServiceCallError);
     expect((await verify()).checked).toBe(before.checked);
+  });
+
+  it('refuses a record another service claims to have written', async () => {
+    const forged = buildAuditRecord('user', testCaller(), { action: 'auth.login', outcome: 'SUCCESS' });
+    expect((await send('router', [forged])).rejected).toEqual([{ index: 0, id: forged.id, reason: 'service is not the service that signed the batch' }]);
   });
 
   it('shows audit data to auditors only', async () => {

@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { AUDIT_INGEST_PATH, buildAuditRecord, loadInternalKeys, postSigned, type AuditRecord, type IngestReply, type StartedSubgraph } from '@palisade/kit';
+import { signedSubgraphRequest, suiteDatabase, testCaller } from '@palisade/kit/testing/index';
+import { startSecuritySubgraph } from '../index.ts';
+
+let sg: StartedSubgraph;
+let db: Awaited<ReturnType<typeof suiteDatabase>>;
+beforeAll(async () => {
+  db = await suiteDatabase();
+  sg = await startSecuritySubgraph({ port: 0, databaseUrl: db.url, pgliteDir: null });
+});
+afterAll(async () => {
+  await sg?.stop();
+  await db?.drop();
+});
+
+const send = async (events: AuditRecord[]) =>
+  postSigned<IngestReply>((await loadInternalKeys('user', [])).signer, 'security', sg.url.replace(/\/graphql$/, '') + AUDIT_INGEST_PATH, { events });
+/** What the user subgraph records for one account, as it would from a request of that client. */
+const event = (ip: string, userId: string, action: string, outcome: 'SUCCESS' | 'DENIED' | 'FAILURE' = 'DENIED') =>
+  buildAuditRecord('user', { ...testCaller({ userId }), ip }, { action, outcome, resourceType: 'Session', resourceId: randomUUID() });
+const auditor = testCaller({ userId: randomUUID(), roles: ['AUDITOR'] });
+type Alert = { type: string; severity: string; count: number; sourceIp: string | null; user: { id: string } | null; lastSeenAt: string };
+const alertsOf = async (type: string): Promise<Alert[]> => {
+  const r = await signedSubgraphRequest(sg.url, 'security', auditor, 'query($t: String) { securityAlerts(filter: { type: $t }, first: 100) { edges { node { type severity count sourceIp user { id } lastSeenAt } } } }', { t: type });
+  return r.body.data!.securityAlerts.edges.map((e: { node: Alert }) => e.node);
+};
+let nextIp = 1;
+const freshIp = () => `198.51.${Math.floor(nextIp / 250)}.${(nextIp++ % 250) + 1}`;
+
+/** Splits events into the batches they happen to arrive in (relays deliver whatever their outbox holds). */
+const chunked = <T>(items: T[], cuts: number[]) => {
+  const out: T[][] = [];
+  let from = 0;
+  for (const c of [...new Set(cuts.map((x) => x % (items.length + 1)))].sort((a, b) => a - b).concat(items.length)) {
+    if (c > from) out.push(items.slice(from, c));
+    from = Math.max(from, c);
+  }
+  return out;
+};
+
+describe('a flood of throwaway accounts from one address', () => {
+  it('raises one CRITICAL alert per address for refresh-token reuse, counting every account', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 2, max: 25 }), fc.integer({ min: 1, max: 5 }), fc.array(fc.nat(), { maxLength: 6 }), async (accounts, otherAccounts, cuts) => {
+        const flood = freshIp();
+        const other = freshIp();
+        const events = [
+          ...Array.from({ length: accounts }, () => event(flood, randomUUID(), 'auth.refresh_reuse')),
+          ...Array.from({ length: otherAccounts }, () => event(other, randomUUID(), 'auth.refresh_reuse')),
+        ].sort((a, b) => a.id.localeCompare(b.id)); // the two clients' events arrive interleaved
+        for (const batch of chunked(events, cuts)) await send(batch);
+        const alerts = await alertsOf('refresh_token_reuse');
+        const fromFlood = alerts.filter((a) => a.sourceIp === flood);
+        expect(fromFlood).toHaveLength(1);
+        expect(fromFlood[0]).toMatchObject({ severity: 'CRITICAL', count: accounts, user: null });
+        expect(alerts.filter((a) => a.sourceIp === other)).toEqual([expect.objectContaining({ count: otherAccounts })]);
+      }),
+      { numRuns: 15 },
+    );
+  });
+
+  it('still names the account when only one is concerned', async () => {
+    const ip = freshIp();
+    const userId = randomUUID();
+    await send([event(ip, userId, 'auth.refresh_reuse')]);
+    expect((await alertsOf('refresh_token_reuse')).filter((a) => a.sourceIp === ip)).toEqual([expect.objectContaining({ count: 1, user: { id: userId } })]);
+  });
+
+  it('raises one HIGH probing alert per address for denied queries across accounts', async () => {
+    const ip = freshIp();
+    const accounts = Array.from({ length: 12 }, () => randomUUID());
+    // Each account stays under the per-account threshold on its own (4 denials), together far over it.
+    for (const userId of accounts) await send(Array.from({ length: 4 }, () => event(ip, userId, 'access.denied')));
+    const alerts = (await alertsOf('privilege_probing')).filter((a) => a.sourceIp === ip);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ severity: 'HIGH', count: 48, user: null });
+    // and no alert per account
+    expect((await alertsOf('privilege_probing')).filter((a) => a.user && accounts.includes(a.user.id))).toEqual([]);
+  });
+
+  it('opens a new alert once the analyst has acknowledged the last one', async () => {
+    const ip = freshIp();
+    await send([event(ip, randomUUID(), 'auth.refresh_reuse')]);
+    const r = await signedSubgraphRequest(sg.url, 'security', auditor, 'query { securityAlerts(filter: { type: "refresh_token_reuse", acknowledged: false }, first: 100) { edges { node { id sourceIp } } } }');
+    const open = r.body.data!.securityAlerts.edges.map((e: { node: { id: string; sourceIp: string } }) => e.node).find((a: { sourceIp: string }) => a.sourceIp === ip)!;
+    await signedSubgraphRequest(sg.url, 'security', testCaller({ userId: randomUUID(), roles: ['ADMIN'] }), 'mutation($id: ID!) { acknowledgeAlert(id: $id) { id } }', { id: open.id });
+    await send([event(ip, randomUUID(), 'auth.refresh_reuse')]);
+    expect((await alertsOf('refresh_token_reuse')).filter((a) => a.sourceIp === ip).map((a) => a.count)).toEqual([1, 1]);
+  });
+});
