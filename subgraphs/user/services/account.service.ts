@@ -4,6 +4,7 @@ import { decodeCursor, isUuid, keysetAfter, keysetOrder, pageSize, toConnection,
 import { users, type UserRow } from '../db/schema.ts';
 import type { LockoutService } from './lockout.service.ts';
 import type { RecoveryService } from './recovery.service.ts';
+import { SecretGuard, WrongSecret, type TokenKind } from './secret-guard.ts';
 import type { AuthPayload, SessionService } from './session.service.ts';
 import type { TotpService } from './totp.service.ts';
 import { normalizeEmail, validateDisplayName, validateNewPassword } from './validation.ts';
@@ -22,7 +23,10 @@ export interface AccountDeps {
 }
 
 export class AccountService {
-  constructor(private readonly d: AccountDeps) {}
+  private readonly guard: SecretGuard;
+  constructor(private readonly d: AccountDeps) {
+    this.guard = new SecretGuard(d);
+  }
 
   async register(caller: Caller, input: { email: string; password: string; displayName: string }): Promise<AuthPayload> {
     const email = normalizeEmail(input.email);
@@ -40,12 +44,13 @@ export class AccountService {
 
   async login(caller: Caller, input: { email: string; password: string; totpCode?: string | null }): Promise<AuthPayload> {
     const typed = typeof input.email === 'string' ? input.email.trim().toLowerCase().slice(0, 254) : '';
-    await this.d.lockout.assertMayTry(typed, caller.ip);
     let email: string | null = null;
     try {
       email = normalizeEmail(input.email);
     } catch {}
     const [user] = email ? await this.d.db.select().from(users).where(eq(users.email, email)).limit(1) : [];
+    // A stranger's failures lock the account for unknown clients only; the owner's known client gets in.
+    await this.d.lockout.assertMayTry(typed, caller.ip, () => this.d.sessions.isKnownClient(user?.id ?? null, caller.ip));
     // Unknown email and wrong password take the same path and the same time (a dummy hash is checked).
     const passwordOk = await verifyPassword(user?.passwordHash, input.password);
     let reason = !user ? 'unknown_email' : !passwordOk ? 'bad_password' : !user.active ? 'inactive' : null;
@@ -64,7 +69,7 @@ export class AccountService {
       if (reason === 'bad_totp') throw new PublicError(ErrorCode.UNAUTHENTICATED, 'Invalid one-time code', { field: 'totpCode' });
       throw invalidCredentials();
     }
-    await this.d.lockout.recordSuccess(typed);
+    await this.d.lockout.recordSuccess(typed, caller.ip);
     return this.d.db.transaction(async (tx) => {
       await this.d.audit(tx, caller, { action: 'auth.login', outcome: 'SUCCESS', actorId: user.id, resourceType: 'User', resourceId: user.id });
       return this.d.sessions.start(tx, caller, user);
@@ -85,7 +90,9 @@ export class AccountService {
   /** Needs the current password; every other session of the user ends. */
   async changePassword(caller: Caller, input: { currentPassword: string; newPassword: string }): Promise<boolean> {
     const user = await this.getById(caller.userId!);
-    if (!(await verifyPassword(user.passwordHash, input.currentPassword))) throw new PublicError(ErrorCode.FORBIDDEN, 'Current password is not right', { field: 'currentPassword' });
+    await this.guard.check(caller, user, 'auth.password_change_failed', async () => {
+      if (!(await verifyPassword(user.passwordHash, input.currentPassword))) throw new WrongSecret(ErrorCode.FORBIDDEN, 'Current password is not right', { field: 'currentPassword' });
+    });
     await validateNewPassword(input.newPassword, user, 'input.newPassword');
     if (input.newPassword === input.currentPassword) throw badInput('The new password must differ from the current one', 'newPassword');
     const passwordHash = await hashPassword(input.newPassword);
@@ -107,7 +114,10 @@ export class AccountService {
       if (!before) throw notFound('User not found');
       if (before.roles.includes('ADMIN') && !wanted.includes('ADMIN')) await this.assertAnotherAdmin(tx, userId);
       const [user] = await tx.update(users).set({ roles: wanted as Role[], updatedAt: new Date() }).where(eq(users.id, userId)).returning();
-      await this.d.audit(tx, caller, { action: 'user.roles_changed', outcome: 'SUCCESS', resourceType: 'User', resourceId: userId, metadata: { from: before.roles, to: wanted } });
+      // Roles ride in access tokens: the user's sessions end, so the next request is decided on the new roles.
+      const changed = before.roles.length !== wanted.length || !wanted.every((r) => before.roles.includes(r));
+      const ended = changed ? await this.d.sessions.revokeAllFor(tx, userId) : 0;
+      await this.d.audit(tx, caller, { action: 'user.roles_changed', outcome: 'SUCCESS', resourceType: 'User', resourceId: userId, metadata: { from: before.roles, to: wanted, sessionsEnded: ended } });
       return user!;
     });
   }
@@ -124,6 +134,27 @@ export class AccountService {
       await this.d.audit(tx, caller, { action: 'user.active_changed', outcome: 'SUCCESS', resourceType: 'User', resourceId: userId, metadata: { active, sessionsEnded: ended } });
       return user!;
     });
+  }
+
+  /** Turns two-factor sign-in on; the code is a guarded secret check, and the user's other sessions end. */
+  async confirmTotp(caller: Caller, code: string): Promise<boolean> {
+    const user = await this.getById(caller.userId!);
+    // A wrong code is BAD_USER_INPUT on `code` (confirm) or FORBIDDEN (disable); other refusals carry no field.
+    await this.guard.check(caller, user, 'auth.totp_failed', () => this.d.totp.confirm(caller, user, code), wrongCode);
+    await this.d.sessions.endOthers(caller);
+    return true;
+  }
+
+  async disableTotp(caller: Caller, code: string): Promise<boolean> {
+    const user = await this.getById(caller.userId!);
+    await this.guard.check(caller, user, 'auth.totp_failed', () => this.d.totp.disable(caller, user, code), wrongCode);
+    await this.d.sessions.endOthers(caller);
+    return true;
+  }
+
+  /** Runs a check of a mailed or refresh token, throttling and auditing the address when it is wrong. */
+  checkToken<T>(caller: Caller, kind: TokenKind, run: () => Promise<T>): Promise<T> {
+    return this.guard.checkToken(caller, kind, run, (err) => err instanceof PublicError && (err.extensions.field === 'token' || err.extensions.code === ErrorCode.UNAUTHENTICATED));
   }
 
   private async assertAnotherAdmin(tx: Parameters<Parameters<Db['transaction']>[0]>[0], except: string) {
@@ -179,3 +210,5 @@ export class AccountService {
     return Boolean(created);
   }
 }
+
+const wrongCode = (err: unknown) => err instanceof PublicError && (err.extensions.field === 'code' || err.extensions.code === ErrorCode.FORBIDDEN);

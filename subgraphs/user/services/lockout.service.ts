@@ -2,57 +2,98 @@ import { createHash } from 'node:crypto';
 import { PublicError, ErrorCode } from '@palisade/auth';
 import { envInt, type Store } from '@palisade/kit';
 
-export const ACCOUNT_FAILURES = 5; // within the window; lockout thresholds are not scaled
+// Lockout thresholds are not scaled by RATE_LIMIT_SCALE (contract): they count failures, not traffic.
+/** Failures against one account from one client address before that address is locked out of it. */
+export const CLIENT_FAILURES = 5;
+/** Failures against one account from anywhere before it is locked for clients it does not know. */
+export const ACCOUNT_FAILURES = 5;
 const WINDOW_SECONDS = 15 * 60;
 const MAX_LOCK_SECONDS = 15 * 60;
 
+const locked = (seconds: number) => new PublicError(ErrorCode.ACCOUNT_LOCKED, 'Too many failed attempts; the account is locked for a while', { retryAfterSeconds: seconds });
+const throttled = (seconds: number) => new PublicError(ErrorCode.RATE_LIMITED, 'Too many failed attempts from this address; try again later', { retryAfterSeconds: seconds });
+
 /**
- * Brute-force brakes. Failures are counted per email as typed (so unknown emails lock exactly like real
- * ones and reveal nothing), and per client IP (so one IP cannot cheaply lock out many accounts).
+ * Brute-force brakes for every secret check (sign-in, current password, one-time codes), counted three ways:
+ * - per account and client address: 5 failures lock that address out of that account (1, 2, 4, 8, then
+ *   15 minutes), whoever it is — the owner's own client included;
+ * - per account: 5 failures from anywhere lock the account for clients it does not know, so guessing spread
+ *   over many addresses stops too; a client the owner signed in from before (a known client) is not locked
+ *   out by strangers' failures;
+ * - per address, over all accounts: LOGIN_IP_FAILURE_LIMIT failures throttle the address itself.
+ * Accounts are keyed by the email as typed, so unknown emails lock exactly like real ones and reveal nothing.
  */
 export class LockoutService {
   private readonly ipLimit: number;
   private readonly lockBaseSeconds = envInt('LOGIN_LOCK_BASE_SECONDS', 60);
   constructor(private readonly store: Store) {
+    // A per-address throttle over all accounts is a rate limit (one NAT holds many honest users): scaled.
     this.ipLimit = Math.max(1, Math.round(envInt('LOGIN_IP_FAILURE_LIMIT', 20) * Number(process.env.RATE_LIMIT_SCALE ?? 1)));
   }
 
   private account = (email: string) => createHash('sha256').update(email).digest('base64url');
 
-  /** Throws when this attempt must not even be tried. */
-  async assertMayTry(email: string, ip: string | null): Promise<void> {
-    if (ip) {
-      const failures = Number((await this.store.get(`login-fail:ip:${ip}`)) ?? 0);
-      if (failures >= this.ipLimit) {
-        const retry = (await this.store.ttl(`login-fail:ip:${ip}`)) ?? WINDOW_SECONDS;
-        throw new PublicError(ErrorCode.RATE_LIMITED, 'Too many failed sign-ins from this address; try again later', { retryAfterSeconds: retry });
-      }
-    }
-    const locked = await this.store.ttl(`login-lock:${this.account(email)}`);
-    if (locked) throw new PublicError(ErrorCode.ACCOUNT_LOCKED, 'Too many failed sign-ins; the account is locked for a while', { retryAfterSeconds: locked });
+  // A reset proves the owner and starts a new generation: per-address counts of older ones no longer apply.
+  private async pair(acct: string, ip: string) {
+    return `${acct}:${(await this.store.get(`lockout-gen:${acct}`)) ?? '0'}:${ip}`;
   }
 
-  /** Counts a failure; returns the lock length in seconds when this failure locked the account. */
-  async recordFailure(email: string, ip: string | null): Promise<number | null> {
-    if (ip) await this.store.incr(`login-fail:ip:${ip}`, WINDOW_SECONDS);
+  /**
+   * Throws when this attempt must not even be tried. `knownClient` is asked only while the account is locked
+   * for strangers, and the same work is done for unknown emails.
+   */
+  async assertMayTry(email: string, ip: string | null, knownClient: () => Promise<boolean>): Promise<void> {
+    if (ip) await this.assertAddress('login', ip);
     const acct = this.account(email);
-    const failures = await this.store.incr(`login-fail:acct:${acct}`, WINDOW_SECONDS);
-    if (failures < ACCOUNT_FAILURES) return null;
-    // Each lock in a day doubles the wait: 1, 2, 4, 8 minutes, then 15.
-    const locks = await this.store.incr(`login-locks:${acct}`, 24 * 3600);
+    if (ip) {
+      const pairLock = await this.store.ttl(`lock:pair:${await this.pair(acct, ip)}`);
+      if (pairLock) throw locked(pairLock);
+    }
+    const accountLock = await this.store.ttl(`lock:acct:${acct}`);
+    if (accountLock && !(await knownClient())) throw locked(accountLock);
+  }
+
+  /** Counts a failure; returns the lock length in seconds when this failure started a lock. */
+  async recordFailure(email: string, ip: string | null): Promise<number | null> {
+    if (ip) await this.store.incr(`fail:ip:login:${ip}`, WINDOW_SECONDS);
+    const acct = this.account(email);
+    const pairLock = ip ? await this.countTowardLock(`pair:${await this.pair(acct, ip)}`, CLIENT_FAILURES) : null;
+    const accountLock = await this.countTowardLock(`acct:${acct}`, ACCOUNT_FAILURES);
+    return pairLock ?? accountLock;
+  }
+
+  /** Each lock of the same kind within a day doubles the wait: 1, 2, 4, 8 minutes, then 15. */
+  private async countTowardLock(subject: string, threshold: number): Promise<number | null> {
+    const failures = await this.store.incr(`fail:${subject}`, WINDOW_SECONDS);
+    if (failures < threshold) return null;
+    const locks = await this.store.incr(`locks:${subject}`, 24 * 3600);
     const seconds = Math.min(this.lockBaseSeconds * 2 ** (locks - 1), MAX_LOCK_SECONDS);
-    await this.store.set(`login-lock:${acct}`, '1', seconds);
-    await this.store.del(`login-fail:acct:${acct}`);
+    await this.store.set(`lock:${subject}`, '1', seconds);
+    await this.store.del(`fail:${subject}`);
     return seconds;
   }
 
-  async recordSuccess(email: string): Promise<void> {
-    await this.store.del(`login-fail:acct:${this.account(email)}`);
+  /** A success from this address clears its count and the account's count, not a lock already running. */
+  async recordSuccess(email: string, ip: string | null): Promise<void> {
+    const acct = this.account(email);
+    await Promise.all([this.store.del(`fail:acct:${acct}`), ip ? this.store.del(`fail:pair:${await this.pair(acct, ip)}`) : undefined]);
   }
 
-  /** A password reset proves the owner: the account starts clean. */
+  /** Checks of mailed or refresh tokens: there is no account to lock, so the address is throttled. */
+  async assertAddress(kind: 'login' | 'token', ip: string | null): Promise<void> {
+    if (!ip) return;
+    const failures = Number((await this.store.get(`fail:ip:${kind}:${ip}`)) ?? 0);
+    if (failures >= this.ipLimit) throw throttled((await this.store.ttl(`fail:ip:${kind}:${ip}`)) ?? WINDOW_SECONDS);
+  }
+
+  async recordAddressFailure(kind: 'login' | 'token', ip: string | null): Promise<void> {
+    if (ip) await this.store.incr(`fail:ip:${kind}:${ip}`, WINDOW_SECONDS);
+  }
+
+  /** A password reset proves the owner: the account starts clean, at every address. */
   async clear(email: string): Promise<void> {
     const acct = this.account(email);
-    await Promise.all([this.store.del(`login-fail:acct:${acct}`), this.store.del(`login-lock:${acct}`), this.store.del(`login-locks:${acct}`)]);
+    await this.store.incr(`lockout-gen:${acct}`, 24 * 3600);
+    await Promise.all([this.store.del(`fail:acct:${acct}`), this.store.del(`lock:acct:${acct}`), this.store.del(`locks:acct:${acct}`)]);
   }
 }

@@ -6,6 +6,9 @@ import type { SigningKeyService } from './signing-keys.service.ts';
 import { hashSecret, newSecret } from './tokens.ts';
 
 export const REFRESH_TOKEN_DAYS = 30;
+/** A client address the account signed in from within this many days is a known client (lockout). */
+export const KNOWN_CLIENT_DAYS = 90;
+const NO_USER = '00000000-0000-0000-0000-000000000000';
 const invalidRefresh = () => new PublicError(ErrorCode.UNAUTHENTICATED, 'Invalid or expired refresh token');
 
 export interface AuthPayload {
@@ -26,7 +29,14 @@ export interface SessionDeps {
 export class SessionService {
   constructor(private readonly d: SessionDeps) {}
 
-  async start(tx: Tx, caller: Caller, user: UserRow): Promise<AuthPayload> {
+  /**
+   * The token carries the roles read here, under a share lock, inside the transaction that creates the
+   * session: a role change or deactivation either committed before (and is read) or waits for this session
+   * to exist (and ends it). No sign-in racing a demotion walks away with the old roles.
+   */
+  async start(tx: Tx, caller: Caller, signedIn: UserRow): Promise<AuthPayload> {
+    const [user] = await tx.select().from(users).where(eq(users.id, signedIn.id)).for('share');
+    if (!user || !user.active) throw new PublicError(ErrorCode.UNAUTHENTICATED, 'Invalid email or password');
     const refresh = newSecret();
     const [session] = await tx
       .insert(sessions)
@@ -63,6 +73,10 @@ export class SessionService {
         .where(eq(refreshTokens.hash, hash));
       if (!row) return { kind: 'unknown' as const };
       if (row.session.revokedAt || row.session.expiresAt <= new Date() || !row.user.active) return { kind: 'ended' as const };
+      // Roles and activity as of now, locked against a concurrent change (see start).
+      const [fresh] = await tx.select().from(users).where(eq(users.id, row.user.id)).for('share');
+      const [still] = await tx.select({ revokedAt: sessions.revokedAt }).from(sessions).where(eq(sessions.id, row.sessionId));
+      if (!fresh?.active || still?.revokedAt) return { kind: 'ended' as const };
       // Rotated only if nobody rotated it first: two racing refreshes cannot both win.
       const [rotated] = await tx
         .update(refreshTokens)
@@ -77,7 +91,7 @@ export class SessionService {
       const next = newSecret();
       await tx.insert(refreshTokens).values({ hash: next.hash, sessionId: row.sessionId });
       await tx.update(sessions).set({ lastUsedAt: new Date() }).where(eq(sessions.id, row.sessionId));
-      return { kind: 'ok' as const, user: row.user, sessionId: row.sessionId, token: next.token };
+      return { kind: 'ok' as const, user: fresh, sessionId: row.sessionId, token: next.token };
     });
     if (outcome.kind !== 'ok') throw invalidRefresh();
     return this.payload(outcome.user, outcome.sessionId, outcome.token);
@@ -120,6 +134,25 @@ export class SessionService {
       .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), keep ? ne(sessions.id, keep) : undefined));
     await this.revokeIn(tx, live.map((s) => s.id));
     return live.length;
+  }
+
+  /** Ends the caller's other sessions, after a change to how the account signs in (second factor). */
+  async endOthers(caller: Caller): Promise<number> {
+    return this.d.db.transaction((tx) => this.revokeAllFor(tx, caller.userId!, caller.sessionId));
+  }
+
+  /**
+   * Whether the account signed in from this address before (any session in the last KNOWN_CLIENT_DAYS).
+   * Asked the same way for unknown emails (no user), so a locked answer takes the same path either way.
+   */
+  async isKnownClient(userId: string | null, ip: string | null): Promise<boolean> {
+    const addr = validIp(ip);
+    const [row] = await this.d.db
+      .select({ id: sessions.id })
+      .from(sessions)
+      .where(and(eq(sessions.userId, userId ?? NO_USER), addr ? eq(sessions.ip, addr) : isNull(sessions.id), gt(sessions.createdAt, new Date(Date.now() - KNOWN_CLIENT_DAYS * 86_400_000))))
+      .limit(1);
+    return Boolean(row) && Boolean(addr);
   }
 
   // The store is told before the transaction commits: if it cannot be told, nothing is revoked and the

@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
+import { ADMIN, createTestEnvironment, type TestEnvironment } from './harness/supergraph.ts';
+import { codesOf, type GraphQLResponse } from './harness/client.ts';
+
+/**
+ * Lockout without lockout-DoS: a stranger's failures lock the stranger's address and the account for
+ * clients it does not know, never the owner's known client (an address the account signed in from before).
+ */
+process.env.TRUST_PROXY_HOPS = '1';
+let env: TestEnvironment;
+beforeAll(async () => {
+  env = await createTestEnvironment();
+});
+afterAll(async () => env?.stop());
+
+let ipCounter = 1;
+const freshIp = () => `203.0.${Math.floor(ipCounter / 250)}.${(ipCounter++ % 250) + 1}`;
+const LOGIN = 'mutation($i: LoginInput!) { login(input: $i) { accessToken user { id } } }';
+const signIn = (ip: string, email: string, password: string) => env.asAnonymous().from(ip).request(LOGIN, { i: { email, password } });
+/** What a client can see of an answer: codes and messages (no timing). */
+const visible = (r: GraphQLResponse) => ({ status: r.status, errors: (r.errors ?? []).map((e) => ({ code: e.extensions?.code, message: e.message })) });
+
+/** An owner who registered from `home`, which makes it a known client of the account. */
+async function owner(home: string) {
+  const email = `owner-${randomBytes(5).toString('hex')}@example.com`;
+  const password = `pw-${randomBytes(10).toString('hex')}`;
+  await env.asAnonymous().from(home).ok('mutation($i: RegisterInput!) { register(input: $i) { accessToken } }', { i: { email, password, displayName: 'Owner' } });
+  return { email, password };
+}
+
+async function attack(ip: string, email: string, times: number) {
+  const codes: (string | undefined)[] = [];
+  for (let i = 0; i < times; i++) codes.push(...codesOf(await signIn(ip, email, `guess-${i}-${randomBytes(3).toString('hex')}`)));
+  return codes;
+}
+
+describe('lockout without lockout-DoS', () => {
+  it('50 failures from one address lock that address, not the owner at their known client', async () => {
+    const home = freshIp();
+    const attacker = freshIp();
+    const o = await owner(home);
+    const codes = await attack(attacker, o.email, 50);
+    expect(codes.slice(0, 5)).toEqual(Array(5).fill('UNAUTHENTICATED'));
+    expect(codes.slice(5).every((c) => c === 'ACCOUNT_LOCKED' || c === 'RATE_LIMITED')).toBe(true);
+    // the attacker's address is locked itself, even with the right password
+    expect(codesOf(await signIn(attacker, o.email, o.password))).toEqual(['ACCOUNT_LOCKED']);
+    // the owner signs in from home, again and again, while the attack goes on
+    expect(codesOf(await signIn(home, o.email, o.password))).toEqual([]);
+    await attack(attacker, o.email, 3);
+    expect(codesOf(await signIn(home, o.email, o.password))).toEqual([]);
+    // the owner's success unlocked nothing for the attacker
+    expect(codesOf(await signIn(attacker, o.email, o.password))).toEqual(['ACCOUNT_LOCKED']);
+    // a client the account never signed in from waits out the lock (or resets the password by mail)
+    expect(codesOf(await signIn(freshIp(), o.email, o.password))).toEqual(['ACCOUNT_LOCKED']);
+  });
+
+  it('guessing spread over many addresses locks the account for strangers only', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 2, max: 6 }), fc.integer({ min: 1, max: 4 }), async (addresses, each) => {
+        fc.pre(addresses * each >= 5); // at least the account's threshold in total
+        const home = freshIp();
+        const o = await owner(home);
+        for (let a = 0; a < addresses; a++) await attack(freshIp(), o.email, each);
+        expect(codesOf(await signIn(freshIp(), o.email, o.password))).toEqual(['ACCOUNT_LOCKED']);
+        expect(codesOf(await signIn(home, o.email, o.password))).toEqual([]);
+      }),
+      { numRuns: 4 },
+    );
+  });
+
+  it('the bootstrap administrator keeps signing in from its known client', async () => {
+    await env.asAdmin(); // signs in from the harness's own address, which makes it known
+    const attacker = freshIp();
+    await attack(attacker, ADMIN.email, 50);
+    expect(codesOf(await signIn(attacker, ADMIN.email, ADMIN.password))).toEqual(['ACCOUNT_LOCKED']);
+    const r = await env.asAnonymous().request(LOGIN, { i: { email: ADMIN.email, password: ADMIN.password } });
+    expect(codesOf(r)).toEqual([]);
+  });
+
+  it('answers an attack on an unknown email exactly as one on a real account', async () => {
+    const o = await owner(freshIp());
+    const ghost = `ghost-${randomBytes(5).toString('hex')}@example.com`;
+    const run = async (email: string) => {
+      const ip = freshIp();
+      const seen = [];
+      for (let i = 0; i < 12; i++) seen.push(visible(await signIn(ip, email, `guess-${i}`)));
+      seen.push(visible(await signIn(freshIp(), email, `guess-x`))); // a stranger during the lock
+      return seen;
+    };
+    expect(await run(ghost)).toEqual(await run(o.email));
+  });
+});
