@@ -64,8 +64,9 @@ async function disposableProduct() {
 async function orderBy(client: GraphQLClient) {
   return (await client.ok<{ placeOrder: { id: string } }>('mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }', { i: { items: [{ productId, quantity: 1 }], shippingAddress: address } })).placeOrder.id;
 }
-const mailer = () => env.supergraph.subgraphs.user.mailer as unknown as { lastTo(to: string): { text: string } | null };
-const tokenMailedTo = (email: string) => /token=([A-Za-z0-9_-]+)/.exec(mailer().lastTo(email)?.text ?? '')?.[1] ?? 'missing';
+const mailer = () => env.supergraph.subgraphs.user.mailer as unknown as { mailTo(to: string, subject: string): Promise<{ text: string }> };
+// Mail goes out from a queue, off the request path: wait for it.
+const tokenMailedTo = async (email: string, subject: string) => /token=([A-Za-z0-9_-]+)/.exec((await mailer().mailTo(email, subject)).text)?.[1] ?? 'missing';
 
 type Call = { query: string; variables?: Record<string, unknown> };
 /** Valid arguments for every root field, prepared for the actor about to call it. */
@@ -102,11 +103,11 @@ const FIXTURES: Record<string, (a: Actor) => Promise<Call>> = {
   'Mutation.resetPassword': async () => {
     const c = await env.asCustomer();
     await env.asAnonymous().ok('mutation($e: String!) { requestPasswordReset(email: $e) }', { e: c.email });
-    return { query: 'mutation($t: String!, $p: String!) { resetPassword(token: $t, newPassword: $p) }', variables: { t: tokenMailedTo(c.email), p: `rp-${randomUUID()}` } };
+    return { query: 'mutation($t: String!, $p: String!) { resetPassword(token: $t, newPassword: $p) }', variables: { t: await tokenMailedTo(c.email, 'Reset your password'), p: `rp-${randomUUID()}` } };
   },
   'Mutation.verifyEmail': async () => {
     const c = await env.asCustomer();
-    return { query: 'mutation($t: String!) { verifyEmail(token: $t) }', variables: { t: tokenMailedTo(c.email) } };
+    return { query: 'mutation($t: String!) { verifyEmail(token: $t) }', variables: { t: await tokenMailedTo(c.email, 'Confirm your email') } };
   },
   'Mutation.enrollTotp': async () => ({ query: 'mutation { enrollTotp { otpauthUri } }' }),
   'Mutation.confirmTotp': async (a) => {

@@ -11,3 +11,4 @@ export * from './input-guards.ts';
 export * from './password-policy.ts';
 export * from './external-issuer.ts';
 export * from './token-cache.ts';
+export * from './secret-box.ts';

@@ -21,3 +21,4 @@ export * from './revocation.ts';
 export * from './rate-limits.ts';
 export * from './tracing.ts';
 export * from './background.ts';
+export * from './data-keys.ts';

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'graphql';
 import { randomBytes } from 'node:crypto';
-import { createAuditWriter, envOptional, isProduction, runSubgraph, ConfigError, sendJson, type SubgraphOptions } from '@palisade/kit';
+import { PublicError, type SecretBox } from '@palisade/auth';
+import { createAuditWriter, envOptional, every, isProduction, loadDataKeys, runSubgraph, ConfigError, sendJson, type SubgraphOptions } from '@palisade/kit';
 import { auditOutbox } from './db/schema.ts';
 import { resolvers } from './resolvers/index.ts';
 import { policies } from './rules.ts';
@@ -14,6 +15,7 @@ import { LockoutService } from './services/lockout.service.ts';
 import { TotpService } from './services/totp.service.ts';
 import { RecoveryService } from './services/recovery.service.ts';
 import { createMailer, type Mailer } from './services/mailer.ts';
+import { MailQueue } from './services/mail-queue.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 export const typeDefs = parse(readFileSync(here('./schema.graphql'), 'utf8'));
@@ -23,12 +25,20 @@ export { SigningKeyService } from './services/signing-keys.service.ts';
 export interface UserSubgraphOptions extends SubgraphOptions {
   /** Where development mail goes; null keeps it in memory only (tests). */
   outboxDir?: string | null;
+  /** Keys sealing secrets at rest; from DATA_ENCRYPTION_KEYS (or the development key) when absent. */
+  dataKeys?: SecretBox;
+  /** Replaces the configured mailer (tests). */
+  mailer?: Mailer;
+  /** How often queued mail is sent; 1 s by default. */
+  mailIntervalMs?: number;
 }
 
 export async function startUserSubgraph(o: UserSubgraphOptions) {
+  const box = o.dataKeys ?? loadDataKeys();
   let services!: UserServices;
   let keys!: SigningKeyService;
   let mailer!: Mailer;
+  let mailQueue!: MailQueue;
   const running = await runSubgraph(
     {
       name: 'user',
@@ -39,11 +49,16 @@ export async function startUserSubgraph(o: UserSubgraphOptions) {
         const audit = createAuditWriter('user', auditOutbox);
         keys = new SigningKeyService(db);
         await keys.start();
-        mailer = createMailer(rt.log, { outboxDir: o.outboxDir });
+        mailer = o.mailer ?? createMailer(rt.log, { outboxDir: o.outboxDir });
         const sessions = new SessionService({ db, store: rt.store, keys, audit });
         const lockout = new LockoutService(rt.store);
-        const totp = new TotpService({ db, store: rt.store, audit });
-        const recovery = new RecoveryService({ db, audit, mailer, sessions, lockout, log: rt.log });
+        const totp = new TotpService({ db, store: rt.store, audit, box, log: rt.log });
+        // Secrets stored before encryption, or under a key since rotated, are sealed under the current key.
+        const resealed = await totp.resealAll();
+        if (resealed) rt.log.info({ resealed, keyId: box.currentKeyId }, 'TOTP secrets sealed under the current key');
+        const recovery = new RecoveryService({ db, audit, sessions, lockout, log: rt.log });
+        mailQueue = new MailQueue({ db, mailer, compose: (kind, userId) => recovery.compose(kind, userId), log: rt.log });
+        const mailJob = every(o.mailIntervalMs ?? 1000, rt.log, { run: () => mailQueue.drain(), worthTelling: (r) => r.sent + r.failed > 0, done: 'queued mail sent', failed: 'could not drain the mail queue' });
         const lockouts = rt.metrics.counter('palisade_lockouts_total', 'Accounts locked after repeated failed sign-ins');
         const accounts = new AccountService({
           db, audit, sessions, lockout, totp, recovery, log: rt.log,
@@ -59,7 +74,7 @@ export async function startUserSubgraph(o: UserSubgraphOptions) {
           resolvers,
           policies,
           createContext: createUserContext(services),
-          stopWith: [keys],
+          stopWith: [keys, mailJob],
           routes: { 'GET /.well-known/jwks.json': async ({ res }) => sendJson(res, 200, await keys.jwks(), { 'cache-control': 'public, max-age=60' }) },
         };
       },
@@ -70,6 +85,7 @@ export async function startUserSubgraph(o: UserSubgraphOptions) {
   return {
     ...running,
     mailer,
+    mailQueue,
     keys,
   };
 }
@@ -81,7 +97,11 @@ async function bootstrapAdmin(accounts: AccountService) {
   if (isProduction() && (!email || !password)) throw new ConfigError('ADMIN_EMAIL and ADMIN_PASSWORD are required in production');
   const adminEmail = email ?? 'admin@palisade.local';
   const adminPassword = password ?? randomBytes(18).toString('base64url');
-  const created = await accounts.ensureAdmin(adminEmail, adminPassword);
+  const created = await accounts.ensureAdmin(adminEmail, adminPassword).catch((err: unknown) => {
+    // The password policy's answer, as a configuration error that names the setting.
+    if (err instanceof PublicError) throw new ConfigError(`ADMIN_PASSWORD: ${err.message}`);
+    throw err;
+  });
   if (created && !password) {
     // Printed once, on the start that created it; later starts find the account and stay quiet.
     process.stdout.write(`\n  Palisade administrator created: ${adminEmail} / ${adminPassword}\n  (set ADMIN_EMAIL and ADMIN_PASSWORD to choose them)\n\n`);

@@ -1,4 +1,5 @@
-import { boolean, index, jsonb, pgSchema, text, timestamp, uniqueIndex, uuid, inet } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, jsonb, pgSchema, text, timestamp, uniqueIndex, uuid, inet } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
 import type { JWK } from 'jose';
 import { auditOutboxTable } from '@palisade/kit';
 
@@ -66,6 +67,27 @@ export const actionTokens = usersSchema.table(
     usedAt: timestamp('used_at', { withTimezone: true }),
   },
   (t) => [index('action_tokens_user_idx').on(t.userId, t.purpose)],
+);
+
+/**
+ * Mail to send, written by the request that asks for it and sent by a background drain, so no request waits
+ * on SMTP. A password reset for an address without an account writes its row too (with no user), so both
+ * answers do the same work; the drain settles it without sending anything. No token is kept here: the drain
+ * issues it when it sends.
+ */
+export const mailQueue = usersSchema.table(
+  'mail_queue',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    kind: text('kind').notNull(),
+    userId: uuid('user_id').references(() => users.id),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    attempts: integer('attempts').notNull().default(0),
+    // Also a lease: a drain that takes a row moves this ahead, so no other drain sends it meanwhile.
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    doneAt: timestamp('done_at', { withTimezone: true }),
+  },
+  (t) => [index('mail_queue_due_idx').on(t.nextAttemptAt).where(sql`${t.doneAt} is null`), index('mail_queue_done_idx').on(t.doneAt)],
 );
 
 export const signingKeys = usersSchema.table('signing_keys', {

@@ -33,13 +33,17 @@ export class AccountService {
     await validateNewPassword(input.password, { email, displayName: input.displayName }, 'input.password');
     const displayName = validateDisplayName(input.displayName);
     const passwordHash = await hashPassword(input.password);
-    return this.d.db.transaction(async (tx) => {
+    const payload = await this.d.db.transaction(async (tx) => {
       const [user] = await tx.insert(users).values({ email, displayName, passwordHash, roles: ['CUSTOMER'] }).onConflictDoNothing().returning();
-      if (!user) throw conflict('An account with that email already exists');
+      if (!user) return null;
       await this.d.audit(tx, caller, { action: 'auth.register', outcome: 'SUCCESS', actorId: user.id, resourceType: 'User', resourceId: user.id });
       await this.d.recovery.sendVerification(tx, user);
       return this.d.sessions.start(tx, caller, user);
     });
+    if (payload) return payload;
+    // A taken address is an answer about who has an account: audited, so detection can count who asks.
+    await this.d.db.transaction((tx) => this.d.audit(tx, caller, { action: 'auth.register', outcome: 'FAILURE', actorId: null, resourceType: 'User', resourceId: null, metadata: { reason: 'conflict' } }));
+    throw conflict('An account with that email already exists');
   }
 
   async login(caller: Caller, input: { email: string; password: string; totpCode?: string | null }): Promise<AuthPayload> {

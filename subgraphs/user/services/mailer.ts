@@ -19,19 +19,43 @@ export interface Mailer {
  */
 export class DevOutboxMailer implements Mailer {
   readonly sent: (Mail & { at: Date })[] = [];
+  private readonly waiting = new Set<{ match: (m: Mail) => boolean; resolve: (m: Mail) => void }>();
   constructor(private readonly dir: string | null, private readonly log: Logger | null) {}
   async send(mail: Mail) {
     this.sent.push({ ...mail, at: new Date() });
     if (this.sent.length > 1000) this.sent.shift();
+    for (const w of this.waiting) if (w.match(mail)) w.resolve(mail);
     if (this.dir) {
       mkdirSync(this.dir, { recursive: true });
       writeFileSync(join(this.dir, `${Date.now()}-${mail.to.replace(/[^a-z0-9@.]/gi, '_')}.txt`), `To: ${mail.to}\nSubject: ${mail.subject}\n\n${mail.text}\n`);
     }
     this.log?.info({ to: mail.to, subject: mail.subject }, 'mail written to the development outbox');
   }
-  /** The newest mail to an address, for tests. */
-  lastTo(to: string) {
-    return [...this.sent].reverse().find((m) => m.to === to) ?? null;
+  /** The newest mail to an address (with that subject), for tests. */
+  lastTo(to: string, subject?: string) {
+    return [...this.sent].reverse().find((m) => m.to === to && (subject === undefined || m.subject === subject)) ?? null;
+  }
+
+  /** For tests: the newest mail to an address with that subject, once the mail queue has sent it. */
+  mailTo(to: string, subject: string, timeoutMs = 15_000): Promise<Mail> {
+    const match = (m: Mail) => m.to === to && m.subject === subject;
+    const sent = this.lastTo(to, subject);
+    if (sent) return Promise.resolve(sent);
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        match,
+        resolve: (m: Mail) => {
+          this.waiting.delete(waiter);
+          clearTimeout(timer);
+          resolve(m);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiting.delete(waiter);
+        reject(new Error(`no "${subject}" mail to ${to} within ${timeoutMs / 1000}s`));
+      }, timeoutMs);
+      this.waiting.add(waiter);
+    });
   }
 }
 

@@ -1,9 +1,9 @@
 import { and, eq, gt, isNull } from 'drizzle-orm';
 import { badInput, hashPassword, type Caller } from '@palisade/auth';
 import { envString, type AuditWriter, type Db, type Logger, type Tx } from '@palisade/kit';
-import { actionTokens, users, type UserRow } from '../db/schema.ts';
+import { actionTokens, mailQueue, users, type UserRow } from '../db/schema.ts';
 import type { LockoutService } from './lockout.service.ts';
-import type { Mailer } from './mailer.ts';
+import type { Mail } from './mailer.ts';
 import type { SessionService } from './session.service.ts';
 import { hashSecret, newSecret } from './tokens.ts';
 import { normalizeEmail, validateNewPassword } from './validation.ts';
@@ -15,7 +15,6 @@ const invalidToken = () => badInput('This link is invalid or has expired', 'toke
 export interface RecoveryDeps {
   db: Db;
   audit: AuditWriter;
-  mailer: Mailer;
   sessions: SessionService;
   lockout: LockoutService;
   log: Logger;
@@ -37,12 +36,16 @@ export class RecoveryService {
     return token;
   }
 
+  /** Queues the verification mail with the new account, in its transaction; the mail queue sends it. */
   async sendVerification(tx: Tx, user: UserRow): Promise<void> {
-    const token = await this.issue(tx, user.id, 'verify_email');
-    await this.d.mailer.send({ to: user.email, subject: 'Confirm your email', text: `Confirm your email address: ${this.link('verify-email', token)}\nThe link works once, for an hour.` });
+    await tx.insert(mailQueue).values({ kind: 'verify_email', userId: user.id });
   }
 
-  /** Always true, whether or not the address has an account: nothing to enumerate. */
+  /**
+   * Always true, and the same work whether or not the address has an account: one lookup, one queued row, one
+   * audit record. The token and the mail come later, from the queue, so neither SMTP nor token creation is
+   * on this path to be timed.
+   */
   async requestReset(caller: Caller, rawEmail: string): Promise<boolean> {
     let email: string;
     try {
@@ -50,17 +53,30 @@ export class RecoveryService {
     } catch {
       return true;
     }
-    const [user] = await this.d.db.select().from(users).where(eq(users.email, email));
-    if (!user || !user.active) return true;
-    const token = await this.d.db.transaction(async (tx) => {
-      const t = await this.issue(tx, user.id, 'reset_password');
-      await this.d.audit(tx, caller, { action: 'auth.password_reset_requested', outcome: 'SUCCESS', actorId: null, resourceType: 'User', resourceId: user.id });
-      return t;
-    });
-    await this.d.mailer.send({ to: user.email, subject: 'Reset your password', text: `Choose a new password: ${this.link('reset-password', token)}\nThe link works once, for an hour. If you did not ask for it, ignore this mail.` }).catch((err) => {
-      this.d.log.error({ err: (err as Error).message }, 'could not send password reset mail');
+    const [user] = await this.d.db.select({ id: users.id, active: users.active }).from(users).where(eq(users.email, email));
+    const userId = user?.active ? user.id : null;
+    await this.d.db.transaction(async (tx) => {
+      await tx.insert(mailQueue).values({ kind: 'reset_password', userId });
+      await this.d.audit(tx, caller, { action: 'auth.password_reset_requested', outcome: 'SUCCESS', actorId: null, resourceType: 'User', resourceId: userId });
     });
     return true;
+  }
+
+  /** The mail for one queued row, with a fresh token; null when there is nothing to send (any more). */
+  async compose(kind: string, userId: string): Promise<Mail | null> {
+    return this.d.db.transaction(async (tx) => {
+      const [user] = await tx.select().from(users).where(eq(users.id, userId));
+      if (!user || !user.active) return null;
+      if (kind === 'reset_password') {
+        const token = await this.issue(tx, user.id, 'reset_password');
+        return { to: user.email, subject: 'Reset your password', text: `Choose a new password: ${this.link('reset-password', token)}\nThe link works once, for an hour. If you did not ask for it, ignore this mail.` };
+      }
+      if (kind === 'verify_email' && !user.emailVerified) {
+        const token = await this.issue(tx, user.id, 'verify_email');
+        return { to: user.email, subject: 'Confirm your email', text: `Confirm your email address: ${this.link('verify-email', token)}\nThe link works once, for an hour.` };
+      }
+      return null;
+    });
   }
 
   private async consume(tx: Tx, token: string, purpose: Purpose): Promise<UserRow> {

@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import { queryRows, type StartedSubgraph } from '@palisade/kit';
+import { signedSubgraphRequest, suiteDatabase, testCaller, waitFor } from '@palisade/kit/testing/index';
+import { mailQueue } from '../db/schema.ts';
+import { startUserSubgraph } from '../index.ts';
+import type { Mail, Mailer } from '../services/mailer.ts';
+
+/** A mail server that takes every mail and answers none until released: SMTP at its slowest. */
+class GatedMailer implements Mailer {
+  readonly attempted: Mail[] = [];
+  readonly delivered: Mail[] = [];
+  private open = false;
+  private readonly held: (() => void)[] = [];
+  send(mail: Mail): Promise<void> {
+    this.attempted.push(mail);
+    return new Promise((resolve) => {
+      const deliver = () => {
+        this.delivered.push(mail);
+        resolve();
+      };
+      if (this.open) deliver();
+      else this.held.push(deliver);
+    });
+  }
+  release() {
+    this.open = true;
+    for (const deliver of this.held.splice(0)) deliver();
+  }
+}
+
+const mailer = new GatedMailer();
+let user: StartedSubgraph;
+let db: Awaited<ReturnType<typeof suiteDatabase>>;
+const anon = testCaller();
+const ask = (query: string, variables?: Record<string, unknown>) => signedSubgraphRequest(user.url, 'user', anon, query, variables);
+const requestReset = (email: string) => ask('mutation($e: String!) { requestPasswordReset(email: $e) }', { e: email });
+
+beforeAll(async () => {
+  process.env.RATE_LIMIT_SCALE = '100';
+  db = await suiteDatabase();
+  user = await startUserSubgraph({ port: 0, databaseUrl: db.url, pgliteDir: null, mailer, mailIntervalMs: 50, peers: { security: 'http://127.0.0.1:9' } });
+});
+afterAll(async () => {
+  mailer.release();
+  await user?.stop();
+  await db?.drop();
+});
+
+describe('password reset without account enumeration', () => {
+  it('answers at once for known and unknown addresses alike while the mail server hangs; mails only the account', async () => {
+    const known = `known-${randomBytes(4).toString('hex')}@example.com`;
+    const unknown = `unknown-${randomBytes(4).toString('hex')}@example.com`;
+    // Registration queues its verification mail too: the hung server holds no answer.
+    const reg = await ask('mutation($i: RegisterInput!) { register(input: $i) { user { id } } }', { i: { email: known, password: `pw-${randomBytes(8).toString('hex')}`, displayName: 'Known' } });
+    const userId = reg.body.data!.register.user.id as string;
+    await waitFor(async () => mailer.attempted.length > 0, 'the drain reaching the hung mail server');
+
+    const answers = [await requestReset(known), await requestReset(unknown)];
+    for (const a of answers) expect(a.body).toEqual({ data: { requestPasswordReset: true } });
+    expect(mailer.delivered).toEqual([]);
+
+    // The same work for both: one queued row and one audit record each, the unknown one naming nobody.
+    const queued = await user.database.db.select({ kind: mailQueue.kind, userId: mailQueue.userId }).from(mailQueue).where(eq(mailQueue.kind, 'reset_password'));
+    expect(queued.sort((a, b) => String(a.userId).localeCompare(String(b.userId)))).toEqual([
+      { kind: 'reset_password', userId },
+      { kind: 'reset_password', userId: null },
+    ].sort((a, b) => String(a.userId).localeCompare(String(b.userId))));
+    const audited = await queryRows<{ resource: string | null }>(user.database.db, sql`select record->>'resourceId' as resource from users.audit_outbox where record->>'action' = 'auth.password_reset_requested'`);
+    expect(audited.map((a) => a.resource).sort()).toEqual([userId, null].sort());
+
+    mailer.release();
+    await waitFor(async () => (await user.database.db.select().from(mailQueue).where(isNull(mailQueue.doneAt))).length === 0, 'the mail queue settling');
+    expect(mailer.delivered.map((m) => [m.to, m.subject]).sort()).toEqual([
+      [known, 'Confirm your email'],
+      [known, 'Reset your password'],
+    ]);
+    expect(mailer.attempted.some((m) => m.to === unknown)).toBe(false);
+    expect(await user.database.db.select().from(mailQueue).where(and(isNull(mailQueue.userId), isNull(mailQueue.doneAt)))).toEqual([]);
+  });
+
+  it('the mailed link resets the password once', async () => {
+    const email = `reset-${randomBytes(4).toString('hex')}@example.com`;
+    await ask('mutation($i: RegisterInput!) { register(input: $i) { user { id } } }', { i: { email, password: `pw-${randomBytes(8).toString('hex')}`, displayName: 'R' } });
+    await requestReset(email);
+    await waitFor(async () => mailer.delivered.some((m) => m.to === email && m.subject === 'Reset your password'), 'the reset mail');
+    const token = /token=([A-Za-z0-9_-]+)/.exec(mailer.delivered.find((m) => m.to === email && m.subject === 'Reset your password')!.text)![1]!;
+    const reset = () => ask('mutation($t: String!, $p: String!) { resetPassword(token: $t, newPassword: $p) }', { t: token, p: `np-${randomBytes(8).toString('hex')}` });
+    expect((await reset()).body).toEqual({ data: { resetPassword: true } });
+    expect((await reset()).body.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+  });
+});
