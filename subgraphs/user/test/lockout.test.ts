@@ -1,0 +1,68 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { MemoryStore } from '@palisade/kit';
+import { ACCOUNT_FAILURES, CLIENT_FAILURES, LockoutService } from '../services/lockout.service.ts';
+
+const EMAIL = 'owner@example.com';
+const HOME = '192.0.2.1';
+const known = (ip: string | null) => async () => ip === HOME;
+const codeOf = async (p: Promise<unknown>) => p.then(() => 'OK', (e: { extensions?: { code?: string } }) => e.extensions?.code ?? 'ERROR');
+
+describe('lockout policy', () => {
+  const scale = process.env.RATE_LIMIT_SCALE;
+  afterEach(() => {
+    process.env.RATE_LIMIT_SCALE = scale;
+  });
+
+  it('never refuses the owner’s known client, whatever strangers do; locks each address that keeps failing', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: 80 }), async (attempts) => {
+        const lockout = new LockoutService(new MemoryStore());
+        const failures = new Map<string, number>();
+        for (const a of attempts) {
+          const ip = `198.51.100.${a}`;
+          // a stranger tries (and fails) only when not refused up front, as login does
+          if ((await codeOf(lockout.assertMayTry(EMAIL, ip, known(ip)))) === 'OK') {
+            await lockout.recordFailure(EMAIL, ip);
+            failures.set(ip, (failures.get(ip) ?? 0) + 1);
+          }
+          expect(await codeOf(lockout.assertMayTry(EMAIL, HOME, known(HOME)))).toBe('OK');
+        }
+        for (const n of failures.values()) expect(n).toBeLessThanOrEqual(CLIENT_FAILURES); // each address stopped at its own threshold
+        const total = [...failures.values()].reduce((s, n) => s + n, 0);
+        if (total >= ACCOUNT_FAILURES) expect(await codeOf(lockout.assertMayTry(EMAIL, '203.0.113.9', known('203.0.113.9')))).toBe('ACCOUNT_LOCKED');
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('locks an address out of the account after its own failures, known client or not', async () => {
+    const lockout = new LockoutService(new MemoryStore());
+    for (let i = 0; i < CLIENT_FAILURES; i++) await lockout.recordFailure(EMAIL, HOME);
+    expect(await codeOf(lockout.assertMayTry(EMAIL, HOME, known(HOME)))).toBe('ACCOUNT_LOCKED');
+    expect(await codeOf(lockout.assertMayTry('someone-else@example.com', HOME, known(HOME)))).toBe('OK');
+  });
+
+  it('does not scale lockout thresholds by RATE_LIMIT_SCALE', async () => {
+    process.env.RATE_LIMIT_SCALE = '1000';
+    const lockout = new LockoutService(new MemoryStore());
+    for (let i = 0; i < ACCOUNT_FAILURES; i++) await lockout.recordFailure(EMAIL, `198.51.100.${i}`);
+    expect(await codeOf(lockout.assertMayTry(EMAIL, '203.0.113.1', known('203.0.113.1')))).toBe('ACCOUNT_LOCKED');
+  });
+
+  it('a password reset clears the account and every address’s count', async () => {
+    const lockout = new LockoutService(new MemoryStore());
+    for (let i = 0; i < CLIENT_FAILURES; i++) await lockout.recordFailure(EMAIL, HOME);
+    await lockout.clear(EMAIL);
+    expect(await codeOf(lockout.assertMayTry(EMAIL, HOME, known(HOME)))).toBe('OK');
+    expect(await codeOf(lockout.assertMayTry(EMAIL, '203.0.113.1', known('203.0.113.1')))).toBe('OK');
+  });
+
+  it('throttles an address failing mailed or refresh tokens, apart from its sign-ins', async () => {
+    process.env.RATE_LIMIT_SCALE = '1';
+    const lockout = new LockoutService(new MemoryStore());
+    for (let i = 0; i < 20; i++) await lockout.recordAddressFailure('token', HOME);
+    expect(await codeOf(lockout.assertAddress('token', HOME))).toBe('RATE_LIMITED');
+    expect(await codeOf(lockout.assertMayTry(EMAIL, HOME, known(HOME)))).toBe('OK');
+  });
+});
