@@ -77,7 +77,7 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
   const keys = await loadInternalKeys('router', []);
   const supergraphSdl = o.supergraphSdl ?? loadSupergraph();
   const limits = o.limits ?? operationLimitsFromEnv();
-  const audit = useAuditForwarding({ signer: keys.signer, securityBase: () => baseOf(o.subgraphs.security), log });
+  const audit = useAuditForwarding({ signer: keys.signer, securityBase: () => baseOf(o.subgraphs.security), log, store: o.store });
   const metrics = createMetrics('router');
   const measured = useSubgraphMetrics(metrics);
   const resilient = useSubgraphResilience(log);

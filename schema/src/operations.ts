@@ -15,10 +15,15 @@ export interface PersistedManifest {
 
 export const operationId = (body: string) => createHash('sha256').update(body).digest('hex');
 
-/** Every operation in schema/operations/*.graphql, printed canonically and keyed by sha256 of that text. */
+/** Every .graphql file under dir, at any depth, as paths relative to it (sorted, so output is stable). */
+export function operationFiles(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.graphql')).map((f) => f.split('\\').join('/')).sort();
+}
+
+/** Every operation in schema/operations/**\/*.graphql, printed canonically and keyed by sha256 of that text. */
 export function buildManifest(root: string): { manifest: PersistedManifest; documents: DocumentNode[] } {
   const dir = join(root, OPERATIONS_DIR);
-  const files = readdirSync(dir).filter((f) => f.endsWith('.graphql')).sort();
+  const files = operationFiles(dir);
   const documents: DocumentNode[] = [];
   const operations: PersistedManifest['operations'] = [];
   for (const file of files) {

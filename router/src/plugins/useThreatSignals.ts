@@ -8,9 +8,12 @@ import type { AuditForwarder } from './useAuditForwarding.ts';
 const INJECTION = /('|")\s*(or|and)\s+['"\d\w]+\s*=\s*['"\d\w]+|union(\s+all)?\s+select|<\s*script|;\s*(drop|delete|insert|update)\s|\.\.\/|\$where|\bsleep\s*\(\s*\d+\s*\)|--\s*$/i;
 const SCANNER = /\b(sqlmap|nikto|nmap|dirb|gobuster|burp(suite)?)\b/i;
 
+// Enough of each string to see an injection's shape; the pattern's cost stays bounded whatever a client sends.
+const INSPECTED_CHARS = 4_096;
+
 function strings(value: unknown, out: string[] = [], depth = 0): string[] {
   if (depth > 6 || out.length > 200) return out;
-  if (typeof value === 'string') out.push(value);
+  if (typeof value === 'string') out.push(value.slice(0, INSPECTED_CHARS));
   else if (Array.isArray(value)) value.forEach((v) => strings(v, out, depth + 1));
   else if (value && typeof value === 'object') Object.values(value).forEach((v) => strings(v, out, depth + 1));
   return out;
@@ -33,7 +36,7 @@ export function useThreatSignals(audit: AuditForwarder): ApolloServerPlugin<Rout
       return {
         async didResolveOperation({ document, request }) {
           const literals: string[] = [];
-          visit(document, { StringValue: (n) => void literals.push(n.value) });
+          visit(document, { StringValue: (n) => void literals.push(n.value.slice(0, INSPECTED_CHARS)) });
           const suspicious = [...literals, ...strings(request.variables)].find((s) => INJECTION.test(s));
           if (suspicious) audit.record(contextValue.caller, { action: 'security.suspicious_input', outcome: 'DENIED', resourceType: 'Operation', resourceId: request.operationName ?? null, metadata: { sample: suspicious.slice(0, 120) } });
         },

@@ -71,7 +71,7 @@ describe('a flood of throwaway accounts from one address', () => {
 
   it('raises one HIGH probing alert per address for denied queries across accounts', async () => {
     const ip = freshIp();
-    const accounts = Array.from({ length: 12 }, () => randomUUID());
+    const accounts: string[] = Array.from({ length: 12 }, () => randomUUID());
     // Each account stays under the per-account threshold on its own (4 denials), together far over it.
     for (const userId of accounts) await send(Array.from({ length: 4 }, () => event(ip, userId, 'access.denied')));
     const alerts = (await alertsOf('privilege_probing')).filter((a) => a.sourceIp === ip);

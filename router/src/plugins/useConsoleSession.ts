@@ -1,0 +1,78 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { HttpContext } from '@palisade/kit';
+
+export interface ConsoleSessionOptions {
+  /** Secure cookies: on whenever the router serves TLS. */
+  secure: boolean;
+  /** How long the browser keeps the refresh cookie; the session's own expiry still rules. */
+  maxAgeSeconds: number;
+}
+
+/** The console marks its requests with this header; a cross-site page cannot send it without CORS consent. */
+export const CONSOLE_HEADER = 'x-palisade-console';
+export const CONSOLE_COOKIE = 'palisade_console_refresh';
+const SIGN_IN = 'AdminSignIn';
+const REFRESH = 'AdminRefreshSession';
+const SIGN_OUT = 'AdminSignOut';
+
+function cookieValue(h: HttpContext, name: string): string | null {
+  for (const part of (h.req.headers.cookie ?? '').split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === name) return v.join('=');
+  }
+  return null;
+}
+
+/**
+ * The admin console's refresh token lives in an HttpOnly, SameSite=Strict cookie that only the router reads
+ * and writes: page scripts never hold it, so an XSS cannot steal a session that outlives the page. The
+ * cookie counts only on requests carrying the console header from the router's own origin (a CSRF guard on
+ * top of SameSite), and only for the console's refresh operation. Rotation and reuse detection are the
+ * API's own: each refresh swaps the cookie, and a replayed one ends the whole session.
+ */
+export function useConsoleSession(o: ConsoleSessionOptions) {
+  const cookie = (value: string, maxAge: number) =>
+    `${CONSOLE_COOKIE}=${value}; Path=/graphql; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${o.secure ? '; Secure' : ''}`;
+
+  /** True for a request the console made from this origin; only those may use or set the cookie. */
+  const isConsole = (h: HttpContext): boolean => {
+    if (h.req.headers[CONSOLE_HEADER] !== '1') return false;
+    const origin = h.req.headers.origin;
+    if (!origin) return true; // same-origin fetches may omit it; SameSite=Strict still keeps other sites out
+    try {
+      return new URL(origin).host === h.req.headers.host;
+    } catch {
+      return false;
+    }
+  };
+
+  /** Puts the cookie's refresh token into the console's refresh operation; nothing else ever sees it. */
+  const prepare = (h: HttpContext, body: Record<string, unknown>): Record<string, unknown> => {
+    if (!isConsole(h) || body.operationName !== REFRESH) return body;
+    return { ...body, variables: { ...(body.variables as Record<string, unknown> | undefined), refreshToken: cookieValue(h, CONSOLE_COOKIE) ?? '' } };
+  };
+
+  const plugin: ApolloServerPlugin<{ console?: boolean }> = {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response, contextValue, request }) {
+          if (!contextValue.console || response.body.kind !== 'single') return;
+          const name = request.operationName;
+          const result = response.body.singleResult;
+          if (name === SIGN_OUT) {
+            response.http.headers.set('set-cookie', cookie('', 0));
+            return;
+          }
+          if (name !== SIGN_IN && name !== REFRESH) return;
+          const field = name === SIGN_IN ? 'login' : 'refreshSession';
+          const payload = result.data?.[field] as { refreshToken?: string } | null | undefined;
+          if (payload?.refreshToken) {
+            response.http.headers.set('set-cookie', cookie(payload.refreshToken, o.maxAgeSeconds));
+            payload.refreshToken = '';
+          } else if (name === REFRESH) response.http.headers.set('set-cookie', cookie('', 0));
+        },
+      };
+    },
+  };
+  return { isConsole, prepare, plugin };
+}
