@@ -13,6 +13,8 @@ import { loadSupergraph } from './supergraph.ts';
 import { useJwtAuth } from './plugins/useJwtAuth.ts';
 import { useSignedContext } from './plugins/useSignedContext.ts';
 import { useUnavailableStatus } from './plugins/useUnavailableStatus.ts';
+import { useConsoleSession } from './plugins/useConsoleSession.ts';
+import { useAdminConsole } from './plugins/useAdminConsole.ts';
 import { useSecurityHeaders } from './plugins/useSecurityHeaders.ts';
 import { useOperationLimits, operationLimitsFromEnv, type OperationLimits } from './plugins/useOperationLimits.ts';
 import { useCors } from './plugins/useCors.ts';
@@ -34,6 +36,8 @@ function tlsFromEnv(): { cert: string; key: string } | null {
 }
 
 export interface RouterOptions {
+  /** The built admin console (admin/dist by default), served at /admin. */
+  consoleDir?: string;
   port: number;
   host: string;
   /** GraphQL URL of each subgraph. */
@@ -82,6 +86,8 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
   const measured = useSubgraphMetrics(metrics);
   const resilient = useSubgraphResilience(log);
   const gateway = new ApolloGateway({ supergraphSdl, buildService: useSignedContext(keys.signer, o.subgraphs, (name, f) => measured(name, resilient(name, f))) });
+  const tls = o.tls === undefined ? tlsFromEnv() : o.tls;
+  const consoleSession = useConsoleSession({ secure: Boolean(tls), maxAgeSeconds: 30 * 86_400 });
   const merged = metrics.counter('palisade_merged_operations_total', 'Queries answered by an identical in-flight execution for the same caller');
   const apollo = new ApolloServer<RouterContext>({
     gateway: useOperationMerging(gateway as never, { merged }),
@@ -98,6 +104,7 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
       errorReportingPlugin<RouterContext>(log),
       metricsPlugin<RouterContext>(metrics),
       useUnavailableStatus<RouterContext>(),
+      consoleSession.plugin,
       ...(o.security === false
         ? []
         : [
@@ -111,7 +118,6 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
   await apollo.start();
 
   const authenticate = useJwtAuth({ issuer: tokenIssuer(), audience: tokenAudience(), jwksUrl: `${baseOf(o.subgraphs.user)}/.well-known/jwks.json`, log, store: o.security === false ? null : o.store, audit, onRejected: () => metrics.authFailures.inc({ reason: 'token' }), externalIssuers: o.externalIssuers ?? parseExternalIssuers(envOptional('OIDC_ISSUERS')) });
-  const tls = o.tls === undefined ? tlsFromEnv() : o.tls;
   const securityHeaders = useSecurityHeaders({ tls: Boolean(tls), landingPage: !production });
   const persisted = usePersistedOperations(o.persistedOperations ?? ((envOptional('PERSISTED_OPERATIONS') ?? 'allow') as PersistedMode), envOptional('PERSISTED_OPERATIONS_MANIFEST'));
   const cors = useCors(o.corsOrigins ?? (envOptional('CORS_ORIGINS') ?? '').split(',').map((s) => s.trim()).filter(Boolean));
@@ -125,7 +131,7 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
       // Non-JSON bodies go to Apollo as-is so its CSRF prevention refuses them with a clear message.
       body = isJson(h.req) ? parseJsonBody(raw) : raw.toString('utf8');
       if (Array.isArray(body)) throw new HttpError(400, 'BAD_USER_INPUT', 'Batched requests are not accepted');
-      if (body && typeof body === 'object') body = persisted(body as Record<string, unknown>);
+      if (body && typeof body === 'object') body = consoleSession.prepare(h, persisted(body as Record<string, unknown>));
     } else {
       // GET carries the operation in the URL; the same trust rules apply to it.
       const params = h.url.searchParams;
@@ -142,7 +148,7 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
       span.setAttribute('palisade.request_id', h.requestId);
       await executeApollo(apollo, h, body, async () => {
         const caller = await authenticate(h);
-        return { caller, requestId: h.requestId, log: log.child({ requestId: h.requestId, traceId: traceIdOf(span), userId: caller.userId ?? undefined }) };
+        return { caller, requestId: h.requestId, console: consoleSession.isConsole(h), log: log.child({ requestId: h.requestId, traceId: traceIdOf(span), userId: caller.userId ?? undefined }) };
       });
     });
   };
@@ -177,6 +183,7 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
     'GET /graphql': graphql,
     'POST /graphql': graphql,
     'OPTIONS /graphql': (h) => cors.preflight(h),
+    ...useAdminConsole(o.consoleDir),
     'GET /': ({ res }) => {
       res.writeHead(302, { location: '/graphql' });
       res.end();
