@@ -1,4 +1,4 @@
-import { assertProductionBacking, DEFAULT_PORTS, dataDir, envInt, envOptional, envString, subgraphUrl, type ServiceName, type SubgraphName } from './config.ts';
+import { assertProductionBacking, DEFAULT_PORTS, dataDir, envInt, envOptional, envString, metricsExposureFromEnv, subgraphUrl, type ServiceName, type SubgraphName } from './config.ts';
 import { openDatabase, pgliteDirFor, queryRows, type Database } from './db.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { openStore, type Store } from './store.ts';
@@ -21,6 +21,8 @@ export interface SubgraphOptions {
   log?: Logger;
   /** GraphQL URLs of the other subgraphs, where they differ from SUBGRAPH_URL env / defaults. */
   peers?: Partial<Record<SubgraphName, string>>;
+  /** Addresses or CIDR ranges allowed to read /metrics; default loopback and private networks. */
+  metricsAllow?: string[] | null;
 }
 
 /** Options for a subgraph running as its own process, from its environment. */
@@ -34,6 +36,7 @@ export function subgraphOptionsFromEnv(name: SubgraphName): SubgraphOptions {
     databaseUrl,
     pgliteDir: databaseUrl ? null : pgliteDirFor(dataDir(), name),
     store: openStore(envOptional('REDIS_URL'), envOptional('REDIS_KEY_PREFIX')),
+    metricsAllow: metricsExposureFromEnv().allow,
   };
 }
 
@@ -66,7 +69,7 @@ export async function runSubgraph<TCtx extends SubgraphContext>(spec: SubgraphSp
   });
   const keys = await loadInternalKeys(spec.name, ['router', ...(spec.trusts ?? [])]);
   const peerBase = (name: SubgraphName) => (o.peers?.[name] ?? subgraphUrl(name)).replace(/\/graphql$/, '');
-  const metrics = createMetrics(spec.name);
+  const metrics = createMetrics(spec.name, { allow: o.metricsAllow ?? undefined });
   const rt: SubgraphRuntime = { database, store, keys, log, peerBase, metrics };
   if (database.kind === 'postgres') {
     metrics.gauge('palisade_db_pool_size', 'Connections the database pool may open', async () => database.poolSize);

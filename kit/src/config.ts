@@ -1,3 +1,5 @@
+import { addressList } from './metrics-access.ts';
+
 // Reading configuration from the environment, failing early with a sentence that names the variable.
 export const isProduction = () => process.env.NODE_ENV === 'production';
 
@@ -58,3 +60,23 @@ export const dataDir = () => envString('PALISADE_DATA_DIR', '.data');
 /** Access tokens: who issues them and for whom; the router and the user subgraph must agree. */
 export const tokenIssuer = () => envString('TOKEN_ISSUER', 'palisade');
 export const tokenAudience = () => envString('TOKEN_AUDIENCE', 'palisade-api');
+
+/** Where /metrics is served and to whom (see metrics-access.ts for the default allow-list). */
+export interface MetricsExposure {
+  /** Addresses or CIDR ranges allowed to read /metrics; null keeps the default (loopback and private networks). */
+  allow: string[] | null;
+  /** A port of its own for /metrics, which then leaves the service port; null serves it on the service port. */
+  port: number | null;
+}
+
+export function metricsExposureFromEnv(): MetricsExposure {
+  const allow = envOptional('METRICS_ALLOW')?.split(',').map((s) => s.trim()).filter(Boolean) ?? null;
+  try {
+    if (allow) addressList(allow);
+  } catch (err) {
+    throw new ConfigError(`METRICS_ALLOW: ${(err as Error).message}`);
+  }
+  const port = envOptional('METRICS_PORT') === undefined ? null : envInt('METRICS_PORT', 0);
+  if (port !== null && (port < 0 || port > 65_535)) throw new ConfigError(`METRICS_PORT must be a port number, got "${port}"`);
+  return { allow, port };
+}

@@ -1,20 +1,34 @@
 import { Registry, collectDefaultMetrics, Counter, Gauge, Histogram } from 'prom-client';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
-import type { Handler } from './http.ts';
+import { HttpError, type Handler } from './http.ts';
 import type { Logger } from './logger.ts';
+import { operationLabeller, operationNamesFromManifest } from './metric-labels.ts';
+import { DEFAULT_METRICS_ALLOW, metricsAccess } from './metrics-access.ts';
+
+export * from './metric-labels.ts';
+export * from './metrics-access.ts';
+
+export interface MetricsOptions {
+  /** Operation names that label series as themselves (default: the trusted documents' names); others are `other`. */
+  knownOperations?: ReadonlySet<string>;
+  /** Client addresses or CIDR ranges that may read /metrics (default: loopback and private networks). */
+  allow?: readonly string[];
+}
 
 export interface ServiceMetrics {
   registry: Registry;
   requests: Counter<'operation' | 'outcome'>;
   duration: Histogram<'operation'>;
   authFailures: Counter<'reason'>;
+  /** The label a client-chosen operation name is counted under: one of a bounded set. */
+  operationLabel(name: string | null | undefined): string;
   counter(name: string, help: string, labels?: string[]): Counter<string>;
   gauge(name: string, help: string, collect: () => Promise<number>): Gauge;
   route: Handler;
 }
 
 /** One registry per service, so services sharing a process in development keep their numbers apart. */
-export function createMetrics(service: string): ServiceMetrics {
+export function createMetrics(service: string, o: MetricsOptions = {}): ServiceMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry });
@@ -32,7 +46,10 @@ export function createMetrics(service: string): ServiceMetrics {
     registers: [registry],
   });
   const authFailures = new Counter({ name: 'palisade_auth_failures_total', help: 'Refused credentials by reason (token, login)', labelNames: ['reason'] as const, registers: [registry] });
-  const route: Handler = async ({ res }) => {
+  const allowed = metricsAccess(o.allow ?? DEFAULT_METRICS_ALLOW);
+  // Refused like a path that does not exist: no hint that there is anything to read.
+  const route: Handler = async ({ req, res }) => {
+    if (!allowed(req)) throw new HttpError(404, 'NOT_FOUND', 'Not found');
     const text = await registry.metrics();
     res.writeHead(200, { 'content-type': registry.contentType });
     res.end(text);
@@ -42,6 +59,7 @@ export function createMetrics(service: string): ServiceMetrics {
     requests,
     duration,
     authFailures,
+    operationLabel: operationLabeller(o.knownOperations ?? operationNamesFromManifest()),
     counter: (name, help, labels = []) => new Counter({ name, help, labelNames: labels, registers: [registry] }),
     gauge: (name, help, collect) =>
       new Gauge({
@@ -77,14 +95,15 @@ export function metricsPlugin<T extends BaseContext & { log?: Logger }>(m: Servi
       const started = performance.now();
       contextValue.log?.debug({ variables: request.variables, headers: Object.fromEntries(request.http?.headers ?? []) }, 'operation received');
       return {
-        async willSendResponse({ request, response }) {
-          const operation = (request.operationName ?? 'anonymous').slice(0, 64);
+        async willSendResponse({ request, response, operationName }) {
+          // The name the document resolved to, else whatever the client sent; either way one of a bounded set.
+          const operation = m.operationLabel(operationName ?? request.operationName);
           const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
           const code = String(errors?.[0]?.extensions?.code ?? '');
           const outcome = errors?.length ? (OUTCOMES[code] ?? 'error') : 'ok';
           m.requests.inc({ operation, outcome });
           stop({ operation });
-          contextValue.log?.info({ operation, outcome, ms: Math.round(performance.now() - started) }, 'operation');
+          contextValue.log?.info({ operation: (request.operationName ?? 'anonymous').slice(0, 64), outcome, ms: Math.round(performance.now() - started) }, 'operation');
         },
       };
     },

@@ -1,4 +1,4 @@
-import { assertProductionBacking, DEFAULT_PORTS, envInt, envOptional, envString, openStore, runMain, subgraphUrl, SUBGRAPH_NAMES, type SubgraphName } from '@palisade/kit';
+import { assertProductionBacking, DEFAULT_PORTS, envInt, envOptional, envString, metricsExposureFromEnv, openStore, runMain, subgraphUrl, SUBGRAPH_NAMES, type SubgraphName } from '@palisade/kit';
 import { startRouter } from './router.ts';
 
 await runMain('router', async () => {
@@ -8,5 +8,6 @@ await runMain('router', async () => {
     host: envString('HOST', '127.0.0.1'),
     subgraphs: Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, subgraphUrl(n)])) as Record<SubgraphName, string>,
     store: openStore(envOptional('REDIS_URL'), envOptional('REDIS_KEY_PREFIX')),
+    metrics: metricsExposureFromEnv(),
   });
 });

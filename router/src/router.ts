@@ -4,7 +4,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import {
-  closeServer, createHttpServer, envOptional, metricsPlugin, extractContext, inSpan, installTracing, traceIdOf, tracer, createLogger, createMetrics, errorReportingPlugin, executeApollo, HttpError, isJson, isProduction, listen, loadInternalKeys,
+  closeServer, createHttpServer, envOptional, metricsExposureFromEnv, operationNamesFromManifest, type MetricsExposure, metricsPlugin, extractContext, inSpan, installTracing, traceIdOf, tracer, createLogger, createMetrics, errorReportingPlugin, executeApollo, HttpError, isJson, isProduction, listen, loadInternalKeys,
   maskError, parseJsonBody, readBody, sendJson, SUBGRAPH_NAMES, tokenAudience, tokenIssuer, type Logger, type Routes, type Store, type SubgraphName,
 } from '@palisade/kit';
 import { parseExternalIssuers, type ExternalIssuerConfig } from '@palisade/auth';
@@ -62,12 +62,16 @@ export interface RouterOptions {
   security?: boolean;
   /** TLS certificate and key (PEM); default TLS_CERT_FILE / TLS_KEY_FILE. */
   tls?: { cert: string; key: string } | null;
+  /** Who may read /metrics and on which port; default METRICS_ALLOW / METRICS_PORT. */
+  metrics?: MetricsExposure;
 }
 
 export interface RunningRouter {
   port: number;
   url: string;
   server: Server;
+  /** The port serving /metrics when it has one of its own. */
+  metricsPort: number | null;
   stop(): Promise<void>;
 }
 
@@ -82,7 +86,8 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
   const supergraphSdl = o.supergraphSdl ?? loadSupergraph();
   const limits = o.limits ?? operationLimitsFromEnv();
   const audit = useAuditForwarding({ signer: keys.signer, securityBase: () => baseOf(o.subgraphs.security), log, store: o.store });
-  const metrics = createMetrics('router');
+  const exposure = o.metrics ?? metricsExposureFromEnv();
+  const metrics = createMetrics('router', { allow: exposure.allow ?? undefined, knownOperations: operationNamesFromManifest(envOptional('PERSISTED_OPERATIONS_MANIFEST')) });
   const measured = useSubgraphMetrics(metrics);
   const resilient = useSubgraphResilience(log);
   const gateway = new ApolloGateway({ supergraphSdl, buildService: useSignedContext(keys.signer, o.subgraphs, (name, f) => measured(name, resilient(name, f))) });
@@ -171,7 +176,7 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
       const ready = store && checks.every(([, ok]) => ok);
       sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', store, subgraphs: Object.fromEntries(checks) });
     },
-    'GET /metrics': metrics.route,
+    ...(exposure.port === null ? { 'GET /metrics': metrics.route } : {}),
     'GET /.well-known/jwks.json': async ({ res }) => {
       if (!jwksCache || Date.now() - jwksCache.at > 10_000) {
         const r = await fetch(`${baseOf(o.subgraphs.user)}/.well-known/jwks.json`, { signal: AbortSignal.timeout(3_000) }).catch(() => null);
@@ -193,12 +198,16 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
   const server = createHttpServer(routes, log, tls);
   const port = await listen(server, o.port, o.host);
   log.info({ port }, `router listening: http://${o.host === '0.0.0.0' ? 'localhost' : o.host}:${port}/graphql`);
+  const metricsServer = exposure.port === null ? null : createHttpServer({ 'GET /metrics': metrics.route }, log);
+  const metricsPort = metricsServer ? await listen(metricsServer, exposure.port!, o.host) : null;
   return {
     port,
     url: `${tls ? 'https' : 'http'}://${o.host}:${port}/graphql`,
     server,
+    metricsPort,
     async stop() {
       await closeServer(server);
+      if (metricsServer) await closeServer(metricsServer);
       await apollo.stop();
       await audit.stop();
     },

@@ -32,7 +32,8 @@ export function useOperationLimits(limits: OperationLimits, model: CostModel, on
     async requestDidStart() {
       return {
         async didResolveOperation({ operation, document, schema, request, contextValue }) {
-          if (!operation) return;
+          // A name the document does not hold: the client's mistake, refused here rather than by the gateway (a 500).
+          if (!operation) throw new GraphQLError('The document holds no operation by that name', { extensions: { code: ErrorCode.BAD_USER_INPUT, http: { status: 400 } } });
           const fragments: Record<string, FragmentDefinitionNode> = {};
           for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
           // The walk may visit each selection written in the document about once; anything more is refused.
