@@ -91,9 +91,34 @@ export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Pr
   return Buffer.concat(chunks);
 }
 
+/** Deeper than any operation needs; recursive code downstream (hashing, coercion) stays far from the stack's end. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Refuses JSON nested deeper than `max`, by one pass over the text before anything parses it: a body
+ * of 10,000 nested arrays is small, but every recursive walk over it (graphql's coercion, the signed
+ * context's canonical form) would overflow the stack.
+ */
+export function assertJsonDepth(text: string, max = MAX_JSON_DEPTH): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash escapes the next character, a quote included
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) throw new HttpError(400, 'BAD_USER_INPUT', `JSON is nested deeper than ${max} levels`);
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+}
+
 export function parseJsonBody(raw: Buffer): unknown {
+  const text = raw.toString('utf8');
+  assertJsonDepth(text);
   try {
-    return JSON.parse(raw.toString('utf8'));
+    return JSON.parse(text);
   } catch {
     throw new HttpError(400, 'BAD_USER_INPUT', 'Body is not valid JSON');
   }

@@ -1,5 +1,6 @@
 export * from './config.ts';
 export * from './logger.ts';
+export * from './log-safe.ts';
 export * from './store.ts';
 export * from './db.ts';
 export * from './http.ts';
@@ -17,6 +18,7 @@ export * from './scalars.ts';
 export * from './bootstrap.ts';
 export * from './main.ts';
 export * from './values.ts';
+export * from './input-guard.ts';
 export * from './revocation.ts';
 export * from './rate-limits.ts';
 export * from './tracing.ts';

@@ -11,6 +11,7 @@ import { applyAccessRules, PublicError, bodyHash, operationHash, type Caller, ty
 import { executeApollo } from './apollo-http.ts';
 import { closeServer, createHttpServer, HttpError, isJson, listen, parseJsonBody, readBody, sendJson, type HttpContext, type Routes } from './http.ts';
 import { errorReportingPlugin, maskError } from './errors.ts';
+import { guardArguments } from './input-guard.ts';
 import { isProduction, type SubgraphName } from './config.ts';
 import { admitSignedRequest } from './signed-request.ts';
 import { metricsPlugin, type ServiceMetrics } from './metrics.ts';
@@ -48,6 +49,8 @@ export interface SubgraphDefinition<TCtx extends SubgraphContext> {
   routes?: Routes;
   /** Writes one audit record in its own transaction; defaults to the subgraph's outbox. */
   recordAudit?: AuditSink;
+  /** Told when a field's arguments are refused before its resolver ran (see guardArguments). */
+  onInputRefused?: (ctx: TCtx, coordinate: string, args: Record<string, unknown>) => Promise<void> | void;
   /** Background work started for this subgraph (sweepers, retries, key reloads), stopped before it closes. */
   stopWith?: { stop(): void }[];
 }
@@ -73,7 +76,9 @@ export async function startSubgraph<TCtx extends SubgraphContext>(
   installTracing(def.name);
   const spans = tracer(def.name);
   const typeDefs = configureRateLimits(def.typeDefs);
-  const limited = applyRateLimits<TCtx>(buildSubgraphSchema({ typeDefs, resolvers: traceResolvers(spans, def.resolvers as never) }), {
+  const built = buildSubgraphSchema({ typeDefs, resolvers: traceResolvers(spans, def.resolvers as never) });
+  const guarded = guardArguments<TCtx>(built, { onRefused: def.onInputRefused });
+  const limited = applyRateLimits<TCtx>(guarded, {
     service: def.name,
     store: rt.store,
     keyPrefix: rt.store.kind === 'redis' ? (rt.store as RedisStore).prefix : undefined,
