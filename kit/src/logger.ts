@@ -1,5 +1,6 @@
 import { pino, type Logger } from 'pino';
 import { isProduction } from './config.ts';
+import { safeError, safeLogArgument } from './log-safe.ts';
 
 export type { Logger };
 
@@ -23,6 +24,18 @@ export function createLogger(service: string): Logger {
     level: process.env.LOG_LEVEL ?? (process.env.NODE_ENV === 'test' ? 'warn' : 'info'),
     base: { service },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    // Database errors and their messages go out as statement text, never with the values sent.
+    serializers: { err: safeError, error: safeError },
+    hooks: {
+      logMethod(args, method) {
+        const [first, ...rest] = args as unknown[];
+        if (first instanceof Error) {
+          const err = safeError(first) as { message?: string };
+          return method.apply(this, [{ err }, ...(rest.length ? rest.map(safeLogArgument) : [err.message])] as Parameters<typeof method>);
+        }
+        return method.apply(this, (args as unknown[]).map(safeLogArgument) as Parameters<typeof method>);
+      },
+    },
     ...(pretty ? { transport: { target: 'pino-pretty', options: { singleLine: true, ignore: 'pid,hostname' } } } : {}),
   }, destination);
 }
