@@ -1,5 +1,6 @@
 import { sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import { badInput } from '@palisade/auth';
+import { isUuid } from './values.ts';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
@@ -17,11 +18,32 @@ export function encodeCursor(position: readonly (string | number)[]): string {
   return Buffer.from(JSON.stringify(position)).toString('base64url');
 }
 
-export function decodeCursor(cursor: string | null | undefined, arity: number): (string | number)[] | null {
+/**
+ * What each position of a cursor holds: `timestamp` a millisecond ISO instant as `toISOString` writes it,
+ * `uuid` a row id, `position` a non-negative safe integer (an offset or a sequence number).
+ */
+export type CursorPart = 'timestamp' | 'uuid' | 'position';
+/** Keyset pages over (created_at, id). */
+export const KEYSET_CURSOR: readonly CursorPart[] = ['timestamp', 'uuid'];
+/** Pages by a number: an offset into ranked results, or a sequence. */
+export const POSITION_CURSOR: readonly CursorPart[] = ['position'];
+
+const validPart: Record<CursorPart, (v: unknown) => boolean> = {
+  // Only the exact form we write: anything else (a 30th of February, year 0, ±275760) is not ours.
+  timestamp: (v) => typeof v === 'string' && v.length === 24 && !Number.isNaN(Date.parse(v)) && new Date(v).toISOString() === v && !v.startsWith('0000'),
+  uuid: isUuid,
+  position: (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0,
+};
+
+/**
+ * A cursor is client input like any other: decodable base64 of the wrong shape, type or size must be
+ * refused here, never handed to SQL to fail there.
+ */
+export function decodeCursor(cursor: string | null | undefined, shape: readonly CursorPart[]): (string | number)[] | null {
   if (cursor === null || cursor === undefined) return null;
   try {
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(v) && v.length === arity && v.every((x) => typeof x === 'string' || typeof x === 'number')) return v;
+    if (Array.isArray(v) && v.length === shape.length && shape.every((part, i) => validPart[part](v[i]))) return v as (string | number)[];
   } catch {}
   throw badInput('after is not a valid cursor', 'after');
 }

@@ -3,10 +3,18 @@ import { badInput } from '@palisade/auth';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$/;
 
+// Postgres keeps timestamps from 4713 BC; JavaScript's year 0 is 1 BC, which Postgres spells differently.
+const EARLIEST = Date.parse('0001-01-01T00:00:00Z');
+
 function parseDate(value: unknown): Date {
   if (typeof value !== 'string' || !ISO.test(value)) throw badInput('DateTime must be an ISO 8601 timestamp with a time zone');
+  const [y, m, day] = value.slice(0, 10).split('-').map(Number) as [number, number, number];
+  // V8 reads 2026-02-31 as 3 March; a calendar date that does not exist is refused instead.
+  const calendar = new Date(Date.UTC(2000, m - 1, day));
+  calendar.setUTCFullYear(y);
   const d = new Date(value);
-  if (Number.isNaN(d.getTime())) throw badInput('DateTime is not a real date');
+  if (Number.isNaN(d.getTime()) || calendar.getUTCMonth() !== m - 1 || calendar.getUTCDate() !== day || d.getTime() < EARLIEST)
+    throw badInput('DateTime is not a real date');
   return d;
 }
 

@@ -1,9 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { and, asc, count, eq, inArray, isNotNull, lte, type SQL } from 'drizzle-orm';
 import { badInput, conflict, forbidden, hasScope, notFound, PublicError, ErrorCode, stableStringify, type Caller } from '@palisade/auth';
-import { decodeCursor, every, keysetAfter, keysetOrder, pageSize, postSigned, ServiceCallError, toConnection, type AuditWriter, type Connection, type Db, type InternalKeys, type Logger } from '@palisade/kit';
+import { decodeCursor, KEYSET_CURSOR, every, keysetAfter, keysetOrder, pageSize, postSigned, ServiceCallError, toConnection, type AuditWriter, type Connection, type Db, type InternalKeys, type Logger } from '@palisade/kit';
 import { orderItems, orders, type AddressValue, type OrderItemRow, type OrderRow } from '../db/schema.ts';
 import * as v from './validation.ts';
+import { orderTotalCents } from './money.ts';
 
 export type OrderStatus = 'PENDING' | 'CONFIRMED' | 'SHIPPED' | 'DELIVERED' | 'CANCELLED';
 const TRANSITIONS: Record<OrderStatus, OrderStatus[]> = {
@@ -62,7 +63,13 @@ export class OrderService {
       await this.release(caller, orderId);
       throw badInput('All items in one order must share a currency', 'items');
     }
-    const totalCents = answer.items.reduce((sum, i) => sum + i.unitPriceCents * i.quantity, 0);
+    let totalCents: number;
+    try {
+      totalCents = orderTotalCents(answer.items);
+    } catch (err) {
+      await this.release(caller, orderId);
+      throw err;
+    }
     try {
       const placed = await this.d.db.transaction(async (tx) => {
         const [order] = await tx
@@ -207,7 +214,7 @@ export class OrderService {
 
   private async page(where: SQL[], first?: number | null, after?: string | null): Promise<Connection<OrderRow>> {
     const size = pageSize(first);
-    const cursor = decodeCursor(after, 2);
+    const cursor = decodeCursor(after, KEYSET_CURSOR);
     const base = where.length ? and(...where) : undefined;
     // Newest first, keyset-paginated.
     const paged = cursor ? and(base, keysetAfter(orders.createdAt, orders.id, cursor, 'desc')) : base;

@@ -1,6 +1,6 @@
 import { and, asc, count as countRows, eq, gte, inArray, lte, gt, sql, type SQL } from 'drizzle-orm';
 import { badInput, conflict, hasScope, notFound, PublicError, ErrorCode, type Caller } from '@palisade/auth';
-import { decodeCursor, keysetAfter, keysetOrder, pageSize, toConnection, type AuditWriter, type Connection, type Db } from '@palisade/kit';
+import { decodeCursor, POSITION_CURSOR, KEYSET_CURSOR, MAX_INT4, keysetAfter, keysetOrder, pageSize, toConnection, type AuditWriter, type Connection, type Db } from '@palisade/kit';
 import { categories, products, type CategoryRow, type ProductRow } from '../db/schema.ts';
 import { parseCurrency, parsePrice } from './money.ts';
 import * as v from './validation.ts';
@@ -65,7 +65,7 @@ export class CatalogService {
     const base = where.length ? and(...where) : undefined;
     const [total] = await this.d.db.select({ n: countRows() }).from(products).where(base);
     if (query) {
-      const offset = Number(decodeCursor(after, 1)?.[0] ?? 0);
+      const offset = Number(decodeCursor(after, POSITION_CURSOR)?.[0] ?? 0);
       if (!Number.isInteger(offset) || offset < 0) throw badInput('after is not a valid cursor', 'after');
       const rows = await this.d.db
         .select()
@@ -76,7 +76,7 @@ export class CatalogService {
         .offset(offset);
       return toConnection(rows, size, total?.n ?? 0, (p) => [offset + rows.indexOf(p) + 1]);
     }
-    const cursor = decodeCursor(after, 2);
+    const cursor = decodeCursor(after, KEYSET_CURSOR);
     const paged = cursor ? and(base, keysetAfter(products.createdAt, products.id, cursor, 'asc')) : base;
     const rows = await this.d.db.select().from(products).where(paged).orderBy(...keysetOrder(products.createdAt, products.id, 'asc')).limit(size + 1);
     return toConnection(rows, size, total?.n ?? 0, (p) => [p.createdAt.toISOString(), p.id]);
@@ -163,15 +163,18 @@ export class CatalogService {
     if (delta === 0) throw badInput('delta must not be zero', 'delta');
     const why = v.text(reason, 'reason', 1, 500);
     return this.d.db.transaction(async (tx) => {
-      // The guard in WHERE makes "never below zero" atomic: no read-then-write window.
+      // The guard in WHERE makes "never below zero" (and never past what the column holds) atomic: no
+      // read-then-write window. The sum is taken as bigint so that checking it cannot overflow.
+      const after = sql`${products.stock}::bigint + ${delta}`;
       const [row] = await tx
         .update(products)
         .set({ stock: sql`${products.stock} + ${delta}`, updatedAt: new Date() })
-        .where(and(eq(products.id, pid), gte(sql`${products.stock} + ${delta}`, 0)))
+        .where(and(eq(products.id, pid), gte(after, 0), lte(after, MAX_INT4)))
         .returning();
       if (!row) {
         const [exists] = await tx.select({ stock: products.stock }).from(products).where(eq(products.id, pid));
         if (!exists) throw notFound('Product not found');
+        if (delta > 0) throw badInput(`stock cannot exceed ${MAX_INT4}`, 'delta');
         throw new PublicError(ErrorCode.OUT_OF_STOCK, `Only ${exists.stock} in stock; cannot remove ${-delta}`);
       }
       await recordMovements(tx, [{ productId: pid, delta, reason: why, actorId: caller.userId }]);

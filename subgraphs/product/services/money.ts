@@ -1,4 +1,5 @@
 import { badInput } from '@palisade/auth';
+import { formatCents, MAX_CENTS } from '@palisade/kit';
 
 const DECIMAL = /^\d{1,9}(\.\d{1,2})?$/;
 const CURRENCY = /^[A-Z]{3}$/;
@@ -10,6 +11,7 @@ export function parsePrice(value: string, field = 'price'): number {
   const [whole, frac = ''] = v.split('.');
   const cents = Number(whole) * 100 + Number(frac.padEnd(2, '0'));
   if (cents <= 0) throw badInput(`${field} must be greater than zero`, field);
+  if (cents > MAX_CENTS) throw badInput(`${field} must be at most ${formatCents(MAX_CENTS)}`, field);
   return cents;
 }
 

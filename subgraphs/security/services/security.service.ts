@@ -1,6 +1,6 @@
 import { and, count, desc, eq, gte, isNotNull, isNull, lt, lte, sql, type SQL } from 'drizzle-orm';
 import { badInput, notFound, type Caller } from '@palisade/auth';
-import { buildAuditRecord, decodeCursor, keysetAfter, keysetOrder, isUuid, pageSize, queryRows, toConnection, type Connection, type Db } from '@palisade/kit';
+import { buildAuditRecord, decodeCursor, POSITION_CURSOR, KEYSET_CURSOR, keysetAfter, keysetOrder, isUuid, pageSize, queryRows, toConnection, type Connection, type Db } from '@palisade/kit';
 import { auditEvents, securityAlerts, type AuditEventRow, type SecurityAlertRow } from '../db/schema.ts';
 import { appendAuditEvents, verifyChain } from './audit-chain.ts';
 
@@ -33,7 +33,7 @@ export class SecurityService {
 
   async auditEvents(filter: AuditFilter | null | undefined, first?: number | null, after?: string | null): Promise<Connection<AuditEventRow>> {
     const size = pageSize(first);
-    const cursor = decodeCursor(after, 1);
+    const cursor = decodeCursor(after, POSITION_CURSOR);
     const where: SQL[] = [];
     if (filter?.action) where.push(eq(auditEvents.action, short(filter.action, 'action')));
     if (filter?.actorId) {
@@ -56,7 +56,7 @@ export class SecurityService {
 
   async alerts(filter: AlertFilter | null | undefined, first?: number | null, after?: string | null): Promise<Connection<SecurityAlertRow>> {
     const size = pageSize(first);
-    const cursor = decodeCursor(after, 2);
+    const cursor = decodeCursor(after, KEYSET_CURSOR);
     const where: SQL[] = [];
     if (filter?.severity) where.push(eq(securityAlerts.severity, filter.severity));
     if (filter?.type) where.push(eq(securityAlerts.type, short(filter.type, 'type')));
