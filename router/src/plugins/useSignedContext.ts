@@ -33,6 +33,11 @@ export class SignedContextDataSource extends RemoteGraphQLDataSource<RouterConte
     const body = (error.extensions.response as { body?: { errors?: { extensions?: { code?: unknown } }[] } } | undefined)?.body;
     if (response.status === 503 && body?.errors?.[0]?.extensions?.code === ErrorCode.SERVICE_UNAVAILABLE)
       return new GraphQLError('A store this decision needs is unavailable; retry shortly', { extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } });
+    // The router checked the operation against the supergraph already; what only the subgraph can refuse is a
+    // value of its own scalar (a DateTime that is no date). That is the caller's input, and said as such.
+    const refused = body?.errors?.[0] as { message?: unknown; extensions?: { code?: unknown; field?: unknown } } | undefined;
+    if (response.status === 400 && body?.errors?.every((e) => e.extensions?.code === ErrorCode.BAD_USER_INPUT || e.extensions?.code === 'GRAPHQL_VALIDATION_FAILED'))
+      return new GraphQLError(String(refused?.message ?? 'Invalid input'), { extensions: { code: ErrorCode.BAD_USER_INPUT, ...(typeof refused?.extensions?.field === 'string' ? { field: refused.extensions.field } : {}) } });
     return error;
   }
 }
