@@ -5,7 +5,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import {
   closeServer, createHttpServer, envOptional, metricsExposureFromEnv, operationNamesFromManifest, type MetricsExposure, metricsPlugin, extractContext, inSpan, installTracing, traceIdOf, tracer, createLogger, createMetrics, errorReportingPlugin, executeApollo, HttpError, isJson, isProduction, listen, loadInternalKeys,
-  maskError, parseJsonBody, readBody, sendJson, SUBGRAPH_NAMES, tokenAudience, tokenIssuer, type Logger, type Routes, type Store, type SubgraphName,
+  maskError, parseJsonBody, assertJsonDepth, readBody, sendJson, SUBGRAPH_NAMES, tokenAudience, tokenIssuer, type Logger, type Routes, type Store, type SubgraphName,
 } from '@palisade/kit';
 import { parseExternalIssuers, type ExternalIssuerConfig } from '@palisade/auth';
 import type { RouterContext } from './context.ts';
@@ -140,6 +140,7 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
     } else {
       // GET carries the operation in the URL; the same trust rules apply to it.
       const params = h.url.searchParams;
+      for (const name of ['variables', 'extensions']) assertJsonDepth(params.get(name) ?? '');
       const extensions = params.get('extensions');
       let parsed: Record<string, unknown> = {};
       try {
