@@ -1,6 +1,6 @@
 import { and, count, eq, ilike, inArray, ne, or, sql, type SQL } from 'drizzle-orm';
 import { badInput, conflict, hashPassword, isRole, notFound, PublicError, ErrorCode, verifyPassword, forbidden, type Caller, type Role } from '@palisade/auth';
-import { decodeCursor, isUuid, keysetAfter, keysetOrder, pageSize, toConnection, type AuditWriter, type Connection, type Db, type Logger } from '@palisade/kit';
+import { decodeCursor, KEYSET_CURSOR, isUuid, keysetAfter, keysetOrder, pageSize, toConnection, type AuditWriter, type Connection, type Db, type Logger } from '@palisade/kit';
 import { users, type UserRow } from '../db/schema.ts';
 import type { LockoutService } from './lockout.service.ts';
 import type { RecoveryService } from './recovery.service.ts';
@@ -77,6 +77,21 @@ export class AccountService {
     return this.d.db.transaction(async (tx) => {
       await this.d.audit(tx, caller, { action: 'auth.login', outcome: 'SUCCESS', actorId: user.id, resourceType: 'User', resourceId: user.id });
       return this.d.sessions.start(tx, caller, user);
+    });
+  }
+
+  /**
+   * A sign-in whose input was refused before it ran (a NUL or an unpaired surrogate in it: see kit's
+   * guardArguments) is still a failed sign-in: it counts toward lockout and is audited, without the value.
+   */
+  async loginRefused(caller: Caller, input: { email?: unknown } | null | undefined): Promise<void> {
+    const typed = typeof input?.email === 'string' ? input.email.trim().toLowerCase().slice(0, 254) : '';
+    const lockedFor = await this.d.lockout.recordFailure(typed, caller.ip);
+    this.d.onLoginFailed?.(lockedFor);
+    await this.d.db.transaction(async (tx) => {
+      const subject = { actorId: null, resourceType: 'User', resourceId: null };
+      await this.d.audit(tx, caller, { action: 'auth.login_failed', outcome: 'FAILURE', ...subject, metadata: { reason: 'bad_input' } });
+      if (lockedFor) await this.d.audit(tx, caller, { action: 'auth.locked', outcome: 'DENIED', ...subject, metadata: { seconds: lockedFor } });
     });
   }
 
@@ -184,7 +199,7 @@ export class AccountService {
 
   async list(args: { first?: number | null; after?: string | null; search?: string | null }): Promise<Connection<UserRow>> {
     const size = pageSize(args.first);
-    const after = decodeCursor(args.after, 2);
+    const after = decodeCursor(args.after, KEYSET_CURSOR);
     const filters: SQL[] = [];
     const search = args.search?.trim();
     if (search) {
