@@ -7,7 +7,7 @@ import { createAuditWriter, envOptional, every, isProduction, loadDataKeys, runS
 import { auditOutbox } from './db/schema.ts';
 import { resolvers } from './resolvers/index.ts';
 import { policies } from './rules.ts';
-import { createUserContext, type UserServices } from './context.ts';
+import { createUserContext, type UserContext, type UserServices } from './context.ts';
 import { AccountService } from './services/account.service.ts';
 import { SigningKeyService } from './services/signing-keys.service.ts';
 import { SessionService } from './services/session.service.ts';
@@ -74,6 +74,8 @@ export async function startUserSubgraph(o: UserSubgraphOptions) {
           resolvers,
           policies,
           createContext: createUserContext(services),
+          // A refused sign-in still counts: lockout and audit see it like a wrong password.
+          onInputRefused: (ctx: UserContext, coordinate: string, args: Record<string, unknown>) => (coordinate === 'Mutation.login' ? ctx.accounts.loginRefused(ctx.caller, args.input as { email?: unknown }) : undefined),
           stopWith: [keys, mailJob],
           routes: { 'GET /.well-known/jwks.json': async ({ res }) => sendJson(res, 200, await keys.jwks(), { 'cache-control': 'public, max-age=60' }) },
         };
