@@ -70,6 +70,17 @@ describe('lockout without lockout-DoS', () => {
     );
   });
 
+  it('over IPv6, an attacker rotating through its /64 is one address, and the owner’s /64 stays known', async () => {
+    const home = '2001:db8:1:2::10';
+    const o = await owner(home);
+    const codes: (string | undefined)[] = [];
+    for (let i = 0; i < 20; i++) codes.push(...codesOf(await signIn(`2001:db8:66:66:${(i + 1).toString(16)}::1`, o.email, `guess-${i}`)));
+    expect(codes.slice(0, 5)).toEqual(Array(5).fill('UNAUTHENTICATED'));
+    expect(codes.slice(5).every((c) => c === 'ACCOUNT_LOCKED')).toBe(true);
+    // a new privacy address in the owner's own /64 is still the owner's known client
+    expect(codesOf(await signIn('2001:db8:1:2:abcd:ef01:2345:6789', o.email, o.password))).toEqual([]);
+  });
+
   it('the bootstrap administrator keeps signing in from its known client', async () => {
     await env.asAdmin(); // signs in from the harness's own address, which makes it known
     const attacker = freshIp();

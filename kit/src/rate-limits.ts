@@ -76,6 +76,21 @@ function cost(args: Record<string, unknown>, info: GraphQLResolveInfo): number {
   return assumed?.kind === Kind.INT ? Math.max(1, Number(assumed.value)) : 1;
 }
 
+/**
+ * The unit a per-address budget counts: an IPv4 address, or an IPv6 /64 (one subscriber's network, whose
+ * addresses a client can rotate through at will).
+ */
+export function clientAddressKey(ip: string | null | undefined): string {
+  if (!ip) return 'unknown';
+  const v = ip.toLowerCase().replace(/^::ffff:(?=\d+\.)/, '');
+  if (!v.includes(':')) return v;
+  const [head = '', tail = ''] = v.split('::');
+  const h = head ? head.split(':') : [];
+  const t = v.includes('::') && tail ? tail.split(':') : [];
+  const groups = v.includes('::') ? [...h, ...Array<string>(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t] : h;
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
+
 const emailOf = (args: Record<string, unknown>) => {
   const raw = (args.input as { email?: unknown } | undefined)?.email ?? args.email;
   return typeof raw === 'string' ? raw.trim().toLowerCase().slice(0, 254) : '';
@@ -87,7 +102,7 @@ export function applyRateLimits<T extends RateLimitContext>(
 ): GraphQLSchema {
   const { rateLimitDirectiveTransformer } = rateLimitDirective<T>({
     keyGenerator: (_d, _s, args, ctx, info) => {
-      const who = ctx.caller.userId ?? `ip:${ctx.caller.ip ?? 'unknown'}`;
+      const who = ctx.caller.userId ?? `ip:${clientAddressKey(ctx.caller.ip)}`;
       if (!hasOwnLimit(info)) return `${o.service}:budget:${info.parentType.name}:${who}`;
       // Sign-in and reset count per address and email pair; anything else (register) per caller alone.
       const email = perEmail(info) ? emailOf(args) : '';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { graphql, parse, print } from 'graphql';
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import { applyRateLimits, configureRateLimits } from '../src/rate-limits.ts';
+import fc from 'fast-check';
+import { applyRateLimits, clientAddressKey, configureRateLimits } from '../src/rate-limits.ts';
 import { MemoryStore } from '../src/store.ts';
 
 const sdl = parse(`
@@ -64,5 +65,29 @@ describe('rate limit keys', () => {
     expect(await call('register', 'z@example.com', '203.0.113.2')).toBe('OK'); // another address, its own budget
     const login = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((x) => call('login', `${x}@example.com`, '203.0.113.1')));
     expect(login).toEqual(['OK', 'OK', 'OK', 'OK', 'OK']); // one per email: a shared address serves many users
+  });
+});
+
+describe('client address key', () => {
+  const hex = fc.integer({ min: 0, max: 0xffff }).map((n) => n.toString(16));
+  const groups = fc.array(hex, { minLength: 8, maxLength: 8 });
+
+  it('is an IPv6 /64, whatever the host part and however the address is written', () => {
+    fc.assert(
+      fc.property(groups, groups, (a, b) => {
+        const sameNet = [...a.slice(0, 4), ...b.slice(4)];
+        expect(clientAddressKey(a.join(':'))).toBe(clientAddressKey(sameNet.join(':')));
+        expect(clientAddressKey(a.join(':')).endsWith('::/64')).toBe(true);
+        if (a.slice(0, 4).some((g, i) => parseInt(g, 16) !== parseInt(b[i]!, 16))) expect(clientAddressKey(a.join(':'))).not.toBe(clientAddressKey(b.join(':')));
+      }),
+    );
+    expect(clientAddressKey('2001:db8::1')).toBe(clientAddressKey('2001:0DB8:0000:0000:ffff:0:0:2'));
+    expect(clientAddressKey('::1')).toBe('0:0:0:0::/64');
+  });
+
+  it('is the address itself for IPv4, also when IPv4-mapped', () => {
+    expect(clientAddressKey('203.0.113.7')).toBe('203.0.113.7');
+    expect(clientAddressKey('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    expect(clientAddressKey(null)).toBe('unknown');
   });
 });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { PublicError, ErrorCode } from '@palisade/auth';
-import { envInt, type Store } from '@palisade/kit';
+import { clientAddressKey, envInt, type Store } from '@palisade/kit';
 
 // Lockout thresholds are not scaled by RATE_LIMIT_SCALE (contract): they count failures, not traffic.
 /** Failures against one account from one client address before that address is locked out of it. */
@@ -21,7 +21,8 @@ const throttled = (seconds: number) => new PublicError(ErrorCode.RATE_LIMITED, '
  *   over many addresses stops too; a client the owner signed in from before (a known client) is not locked
  *   out by strangers' failures;
  * - per address, over all accounts: LOGIN_IP_FAILURE_LIMIT failures throttle the address itself.
- * Accounts are keyed by the email as typed, so unknown emails lock exactly like real ones and reveal nothing.
+ * Accounts are keyed by the email as typed, so unknown emails lock exactly like real ones and reveal nothing;
+ * an address is an IPv4 address or an IPv6 /64 (clientAddressKey), so rotating within one's network is no way out.
  */
 export class LockoutService {
   private readonly ipLimit: number;
@@ -35,7 +36,7 @@ export class LockoutService {
 
   // A reset proves the owner and starts a new generation: per-address counts of older ones no longer apply.
   private async pair(acct: string, ip: string) {
-    return `${acct}:${(await this.store.get(`lockout-gen:${acct}`)) ?? '0'}:${ip}`;
+    return `${acct}:${(await this.store.get(`lockout-gen:${acct}`)) ?? '0'}:${clientAddressKey(ip)}`;
   }
 
   /**
@@ -55,7 +56,7 @@ export class LockoutService {
 
   /** Counts a failure; returns the lock length in seconds when this failure started a lock. */
   async recordFailure(email: string, ip: string | null): Promise<number | null> {
-    if (ip) await this.store.incr(`fail:ip:login:${ip}`, WINDOW_SECONDS);
+    await this.recordAddressFailure('login', ip);
     const acct = this.account(email);
     const pairLock = ip ? await this.countTowardLock(`pair:${await this.pair(acct, ip)}`, CLIENT_FAILURES) : null;
     const accountLock = await this.countTowardLock(`acct:${acct}`, ACCOUNT_FAILURES);
@@ -82,12 +83,13 @@ export class LockoutService {
   /** Checks of mailed or refresh tokens: there is no account to lock, so the address is throttled. */
   async assertAddress(kind: 'login' | 'token', ip: string | null): Promise<void> {
     if (!ip) return;
-    const failures = Number((await this.store.get(`fail:ip:${kind}:${ip}`)) ?? 0);
-    if (failures >= this.ipLimit) throw throttled((await this.store.ttl(`fail:ip:${kind}:${ip}`)) ?? WINDOW_SECONDS);
+    const key = `fail:ip:${kind}:${clientAddressKey(ip)}`;
+    const failures = Number((await this.store.get(key)) ?? 0);
+    if (failures >= this.ipLimit) throw throttled((await this.store.ttl(key)) ?? WINDOW_SECONDS);
   }
 
   async recordAddressFailure(kind: 'login' | 'token', ip: string | null): Promise<void> {
-    if (ip) await this.store.incr(`fail:ip:${kind}:${ip}`, WINDOW_SECONDS);
+    if (ip) await this.store.incr(`fail:ip:${kind}:${clientAddressKey(ip)}`, WINDOW_SECONDS);
   }
 
   /** A password reset proves the owner: the account starts clean, at every address. */

@@ -1,6 +1,6 @@
-import { and, desc, eq, gt, isNull, inArray, ne } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, inArray, ne, sql } from 'drizzle-orm';
 import { issueAccessToken, PublicError, ErrorCode, notFound, type Caller, type Role } from '@palisade/auth';
-import { isUuid, markSessionsRevoked, tokenAudience, tokenIssuer, type AuditWriter, type Db, type Store, type Tx } from '@palisade/kit';
+import { clientAddressKey, isUuid, markSessionsRevoked, tokenAudience, tokenIssuer, type AuditWriter, type Db, type Store, type Tx } from '@palisade/kit';
 import { refreshTokens, sessions, users, type SessionRow, type UserRow } from '../db/schema.ts';
 import type { SigningKeyService } from './signing-keys.service.ts';
 import { hashSecret, newSecret } from './tokens.ts';
@@ -142,15 +142,17 @@ export class SessionService {
   }
 
   /**
-   * Whether the account signed in from this address before (any session in the last KNOWN_CLIENT_DAYS).
-   * Asked the same way for unknown emails (no user), so a locked answer takes the same path either way.
+   * Whether the account signed in from this address before (any session in the last KNOWN_CLIENT_DAYS);
+   * for IPv6, from this /64, as privacy addresses rotate within it. Asked the same way for unknown emails
+   * (no user), so a locked answer takes the same path either way.
    */
   async isKnownClient(userId: string | null, ip: string | null): Promise<boolean> {
     const addr = validIp(ip);
+    const sameClient = !addr ? isNull(sessions.id) : addr.includes(':') ? sql`${sessions.ip} <<= ${clientAddressKey(addr)}::cidr` : eq(sessions.ip, addr);
     const [row] = await this.d.db
       .select({ id: sessions.id })
       .from(sessions)
-      .where(and(eq(sessions.userId, userId ?? NO_USER), addr ? eq(sessions.ip, addr) : isNull(sessions.id), gt(sessions.createdAt, new Date(Date.now() - KNOWN_CLIENT_DAYS * 86_400_000))))
+      .where(and(eq(sessions.userId, userId ?? NO_USER), sameClient, gt(sessions.createdAt, new Date(Date.now() - KNOWN_CLIENT_DAYS * 86_400_000))))
       .limit(1);
     return Boolean(row) && Boolean(addr);
   }

@@ -43,6 +43,18 @@ describe('lockout policy', () => {
     expect(await codeOf(lockout.assertMayTry('someone-else@example.com', HOME, known(HOME)))).toBe('OK');
   });
 
+  it('counts an IPv6 attacker per /64, so rotating host addresses is no way around the address lock', async () => {
+    const lockout = new LockoutService(new MemoryStore());
+    const host = (i: number) => `2001:db8:aa:bb:${i.toString(16)}::${(i * 7).toString(16)}`;
+    for (let i = 0; i < CLIENT_FAILURES; i++) {
+      expect(await codeOf(lockout.assertMayTry('other@example.com', host(i), known(host(i))))).toBe('OK');
+      await lockout.recordFailure('other@example.com', host(i));
+    }
+    // a sixth host of the same /64 is refused even as a known client
+    expect(await codeOf(lockout.assertMayTry('other@example.com', host(99), async () => true))).toBe('ACCOUNT_LOCKED');
+    expect(await codeOf(lockout.assertMayTry('other@example.com', '2001:db8:aa:bc::1', async () => true))).toBe('OK');
+  });
+
   it('does not scale lockout thresholds by RATE_LIMIT_SCALE', async () => {
     process.env.RATE_LIMIT_SCALE = '1000';
     const lockout = new LockoutService(new MemoryStore());
