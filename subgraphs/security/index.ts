@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'graphql';
 import { count } from 'drizzle-orm';
 import { PublicError } from '@palisade/auth';
-import { AUDIT_INGEST_PATH, buildAuditRecord, HttpError, runSubgraph, type SubgraphOptions } from '@palisade/kit';
+import { AUDIT_INGEST_PATH, buildAuditRecord, every, HttpError, runSubgraph, type SubgraphOptions } from '@palisade/kit';
 import { resolvers } from './resolvers/security.resolver.ts';
 import { policies } from './rules.ts';
 import { createSecurityContext } from './context.ts';
@@ -12,11 +12,19 @@ import { appendAuditEvents } from './services/audit-chain.ts';
 import { ingestAuditBatch } from './services/audit-ingest.ts';
 import { auditDeadLetters } from './db/schema.ts';
 import { DetectionService } from './services/detection.service.ts';
+import { AuditCheckpoints } from './services/audit-checkpoint.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 export const typeDefs = parse(readFileSync(here('./schema.graphql'), 'utf8'));
 
-export async function startSecuritySubgraph(o: SubgraphOptions) {
+export interface SecurityOptions extends SubgraphOptions {
+  /** An append-only file for signed checkpoints of the audit chain; log lines and a query otherwise. */
+  checkpointFile?: string | null;
+  /** How often the chain's head is signed when it has moved. */
+  checkpointIntervalMs?: number;
+}
+
+export async function startSecuritySubgraph(o: SecurityOptions) {
   return runSubgraph(
     {
       name: 'security',
@@ -28,12 +36,24 @@ export async function startSecuritySubgraph(o: SubgraphOptions) {
         const deadLetters = rt.metrics.counter('palisade_audit_dead_letters_total', 'Audit records set aside as invalid, by sender and reason', ['sender', 'code']);
         rt.metrics.gauge('palisade_audit_dead_letters', 'Audit records in the dead-letter table', async () => (await rt.database.db.select({ n: count() }).from(auditDeadLetters))[0]?.n ?? 0);
         const detection = new DetectionService({ db: rt.database.db, log: rt.log, onAlert: (severity, type) => alerts.inc({ severity, type }) });
+        const checkpoints = new AuditCheckpoints({
+          db: rt.database.db,
+          signer: rt.keys.signer,
+          log: rt.log,
+          file: o.checkpointFile,
+          record: (c) =>
+            rt.database.db
+              .transaction((tx) => appendAuditEvents(tx, [buildAuditRecord('security', null, { action: 'audit.checkpoint', outcome: 'SUCCESS', resourceType: 'AuditEvent', resourceId: c.headId, metadata: { count: c.count, headHash: c.headHash, signedAt: c.signedAt, keyId: c.keyId, signature: c.signature } })]))
+              .then(() => {}),
+        });
+        const checkpointing = every(o.checkpointIntervalMs ?? 60_000, rt.log, { run: () => checkpoints.take(), worthTelling: () => false, done: 'audit checkpoint taken', failed: 'audit checkpoint could not be taken' });
         return {
           name: 'security',
           typeDefs,
           resolvers,
           policies,
-          createContext: createSecurityContext(security, rt.database.db),
+          createContext: createSecurityContext(security, rt.database.db, checkpoints),
+          stopWith: [checkpointing],
           recordAudit: async (caller, input) => {
             await rt.database.db.transaction((tx) => appendAuditEvents(tx, [buildAuditRecord('security', caller, input)]));
           },

@@ -10,7 +10,8 @@ export const resolvers = {
     auditEvents: (_: unknown, a: { filter?: AuditFilter; first?: number; after?: string }, ctx: SecurityContext) => ctx.security.auditEvents(a.filter, a.first, a.after),
     securityAlerts: (_: unknown, a: { filter?: AlertFilter; first?: number; after?: string }, ctx: SecurityContext) => ctx.security.alerts(a.filter, a.first, a.after),
     securityStats: (_: unknown, a: { windowHours?: number }, ctx: SecurityContext) => ctx.security.stats(a.windowHours),
-    verifyAuditTrail: (_: unknown, __: unknown, ctx: SecurityContext) => ctx.security.verify(),
+    verifyAuditTrail: (_: unknown, __: unknown, ctx: SecurityContext) => ctx.verifyTrail(),
+    auditCheckpoint: (_: unknown, __: unknown, ctx: SecurityContext) => ctx.latestCheckpoint(),
   },
   Mutation: {
     acknowledgeAlert: (_: unknown, a: { id: string }, ctx: SecurityContext) => ctx.security.acknowledge(ctx.caller, a.id),

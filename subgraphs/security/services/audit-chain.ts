@@ -3,6 +3,7 @@ import { asc, desc, gt, inArray, sql } from 'drizzle-orm';
 import { stableStringify } from '@palisade/auth';
 import { queryRows, type AuditRecord, type DbOrTx, type Db } from '@palisade/kit';
 import { auditEvents, type AuditEventRow } from '../db/schema.ts';
+import type { AuditCheckpoint } from './audit-checkpoint.ts';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -96,19 +97,40 @@ export async function appendAuditEvents(tx: DbOrTx, records: AuditRecord[]): Pro
   return result;
 }
 
-/** Recomputes the chain from the start and names the first record that does not fit it. */
-export async function verifyChain(db: Db): Promise<{ valid: boolean; checked: number; firstBrokenId: string | null }> {
+export interface ChainVerification {
+  valid: boolean;
+  checked: number;
+  firstBrokenId: string | null;
+  /** Why the trail is not valid, in words. */
+  reason: string | null;
+  /** The signed checkpoint the chain was held against, if any. */
+  checkpoint: AuditCheckpoint | null;
+}
+
+/**
+ * Recomputes the chain from the start and names the first record that does not fit it. Then holds it against
+ * the latest signed checkpoint: the record at the checkpoint's count must carry the signed head hash, which
+ * catches a rewrite whose hashes were all recomputed, and a deleted tail (fewer records than were signed).
+ */
+export async function verifyChain(db: Db, checkpoint: AuditCheckpoint | null = null): Promise<ChainVerification> {
   let prev = GENESIS_HASH;
   let checked = 0;
   let afterSeq = 0;
+  let atCheckpoint: AuditEventRow | null = null;
   for (;;) {
     const batch = await db.select().from(auditEvents).where(gt(auditEvents.seq, afterSeq)).orderBy(asc(auditEvents.seq)).limit(1000);
-    if (!batch.length) return { valid: true, checked, firstBrokenId: null };
+    if (!batch.length) break;
     for (const row of batch) {
       checked++;
-      if (row.prevHash !== prev || auditHash(prev, row) !== row.hash) return { valid: false, checked, firstBrokenId: row.id };
+      if (row.prevHash !== prev || auditHash(prev, row) !== row.hash) return { valid: false, checked, firstBrokenId: row.id, reason: 'a record does not match its content or its predecessor', checkpoint };
+      if (checkpoint && checked === checkpoint.count) atCheckpoint = row;
       prev = row.hash;
     }
     afterSeq = batch.at(-1)!.seq;
   }
+  if (checkpoint && checked < checkpoint.count)
+    return { valid: false, checked, firstBrokenId: null, reason: `${checkpoint.count - checked} records signed at ${checkpoint.signedAt} are missing`, checkpoint };
+  if (checkpoint && atCheckpoint?.hash !== checkpoint.headHash)
+    return { valid: false, checked, firstBrokenId: atCheckpoint?.id ?? null, reason: `the trail up to this record differs from the one signed at ${checkpoint.signedAt}`, checkpoint };
+  return { valid: true, checked, firstBrokenId: null, reason: null, checkpoint };
 }
