@@ -29,8 +29,8 @@ export interface UserSubgraphOptions extends SubgraphOptions {
   dataKeys?: SecretBox;
   /** Replaces the configured mailer (tests). */
   mailer?: Mailer;
-  /** How often queued mail is sent; 1 s by default. */
-  mailIntervalMs?: number;
+  /** How often queued mail is sent (1 s), how long a send may take (30 s), the first retry's wait (30 s, doubling). */
+  mailTiming?: { intervalMs?: number; sendTimeoutMs?: number; retryMs?: number };
 }
 
 export async function startUserSubgraph(o: UserSubgraphOptions) {
@@ -57,8 +57,9 @@ export async function startUserSubgraph(o: UserSubgraphOptions) {
         const resealed = await totp.resealAll();
         if (resealed) rt.log.info({ resealed, keyId: box.currentKeyId }, 'TOTP secrets sealed under the current key');
         const recovery = new RecoveryService({ db, audit, sessions, lockout, log: rt.log });
-        mailQueue = new MailQueue({ db, mailer, compose: (kind, userId) => recovery.compose(kind, userId), log: rt.log });
-        const mailJob = every(o.mailIntervalMs ?? 1000, rt.log, { run: () => mailQueue.drain(), worthTelling: (r) => r.sent + r.failed > 0, done: 'queued mail sent', failed: 'could not drain the mail queue' });
+        mailQueue = new MailQueue({ db, mailer, compose: (kind, userId) => recovery.compose(kind, userId), log: rt.log, sendTimeoutMs: o.mailTiming?.sendTimeoutMs, retryMs: o.mailTiming?.retryMs });
+        rt.metrics.gauge('palisade_mail_queue_pending', 'Mail queued (password reset, email verification) and not yet sent', async () => mailQueue.pending());
+        const mailJob = every(o.mailTiming?.intervalMs ?? 1000, rt.log, { run: () => mailQueue.drain(), worthTelling: (r) => r.sent + r.failed > 0, done: 'queued mail sent', failed: 'could not drain the mail queue' });
         const lockouts = rt.metrics.counter('palisade_lockouts_total', 'Accounts locked after repeated failed sign-ins');
         const accounts = new AccountService({
           db, audit, sessions, lockout, totp, recovery, log: rt.log,

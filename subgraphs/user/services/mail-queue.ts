@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, lt, lte, sql } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, isNull, lt, lte, sql } from 'drizzle-orm';
 import type { Db, Logger } from '@palisade/kit';
 import { mailQueue } from '../db/schema.ts';
 import type { Mail, Mailer } from './mailer.ts';
@@ -11,6 +11,8 @@ export interface MailQueueOptions {
   log: Logger;
   /** A send that has not finished by then counts as failed and is tried again later. */
   sendTimeoutMs?: number;
+  /** The first retry's wait; it doubles with each failure. */
+  retryMs?: number;
   maxAttempts?: number;
 }
 
@@ -33,6 +35,12 @@ export class MailQueue {
   private inFlight: Promise<DrainResult> | null = null;
   private lastPurge = 0;
   constructor(private readonly o: MailQueueOptions) {}
+
+  /** Rows not yet sent or settled, for /metrics: a number that only grows means mail is not going out. */
+  async pending(): Promise<number> {
+    const [row] = await this.o.db.select({ n: count() }).from(mailQueue).where(isNull(mailQueue.doneAt));
+    return row?.n ?? 0;
+  }
 
   /** One pass over what is due; concurrent calls share it. */
   drain(): Promise<DrainResult> {
@@ -93,7 +101,7 @@ export class MailQueue {
       this.o.log[giveUp ? 'error' : 'warn']({ mailId: row.id, kind: row.kind, attempts, reason }, giveUp ? 'mail could not be sent; given up' : 'mail could not be sent; will retry');
       await this.o.db
         .update(mailQueue)
-        .set(giveUp ? { doneAt: new Date() } : { nextAttemptAt: new Date(Date.now() + 30_000 * 2 ** (attempts - 1)) })
+        .set(giveUp ? { doneAt: new Date() } : { nextAttemptAt: new Date(Date.now() + (this.o.retryMs ?? 30_000) * 2 ** (attempts - 1)) })
         .where(eq(mailQueue.id, row.id));
     }
   }
