@@ -36,11 +36,12 @@ export function useOperationLimits(limits: OperationLimits, model: CostModel, on
           if (!operation) throw new GraphQLError('The document holds no operation by that name', { extensions: { code: ErrorCode.BAD_USER_INPUT, http: { status: 400 } } });
           const fragments: Record<string, FragmentDefinitionNode> = {};
           for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
-          // The walk may visit each selection written in the document about once; anything more is refused.
-          const m = measureOperation(schema, operation, fragments, request.variables ?? {}, model, VISITS_PER_SELECTION * countSelections(document));
+          // The walk visits each selection written in the document once; past a small multiple of that, it stops.
+          const budget = VISITS_PER_SELECTION * countSelections(document);
+          const m = measureOperation(schema, operation, fragments, request.variables ?? {}, model, budget);
           if (m.exhausted) {
-            onRefused?.(contextValue, `visited ${m.visited} selections`);
-            throw tooComplex('Operation is too large to measure', { limit: 'size' });
+            onRefused?.(contextValue, `measure ${m.visited} > ${budget} visits`);
+            throw tooComplex(`Operation needs more than ${budget} steps to measure`, { limit: budget });
           }
           const over: ['depth' | 'aliases' | 'directives' | 'cost', number][] = [
             ['depth', limits.maxDepth],
