@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql, type SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -68,8 +68,12 @@ export async function openDatabase(o: DatabaseOptions): Promise<Database> {
     // held on a single dedicated connection so lock and unlock meet.
     const lockClient = postgres(o.url, { max: 1, onnotice: () => {} });
     try {
-      await lockClient`select pg_advisory_lock(hashtext(${'palisade-migrate:' + o.schema}))`;
-      await migratePostgres(drizzlePostgres(lockClient), migrateConfig);
+      // A schema already current needs no DDL: so a service role that may only read and write its tables
+      // (a separate owner role ran the migrations) starts as well.
+      if (!(await migrationsCurrent(lockClient, o))) {
+        await lockClient`select pg_advisory_lock(hashtext(${'palisade-migrate:' + o.schema}))`;
+        await migratePostgres(drizzlePostgres(lockClient), migrateConfig);
+      }
     } finally {
       await lockClient`select pg_advisory_unlock(hashtext(${'palisade-migrate:' + o.schema}))`.catch(() => {});
       await lockClient.end();
@@ -89,6 +93,17 @@ export async function openDatabase(o: DatabaseOptions): Promise<Database> {
   const db = drizzlePglite(client, { logger }) as unknown as Db;
   await migratePglite(drizzlePglite(client), migrateConfig);
   return { kind: 'pglite', db, observe, applicationName: o.applicationName, poolSize: 0, ping: () => pingDb(db), close: () => client.close() };
+}
+
+async function migrationsCurrent(client: postgres.Sql, o: DatabaseOptions): Promise<boolean> {
+  try {
+    const journal = JSON.parse(readFileSync(join(o.migrationsFolder, 'meta', '_journal.json'), 'utf8')) as { entries: { when: number }[] };
+    const latest = Math.max(...journal.entries.map((e) => e.when));
+    const [row] = await client`select max(created_at)::text as at from ${client(o.schema)}.__migrations`;
+    return Number(row?.at ?? 0) >= latest;
+  } catch {
+    return false; // no bookkeeping yet, or not readable: let the migrator decide
+  }
 }
 
 async function pingDb(db: Db): Promise<boolean> {

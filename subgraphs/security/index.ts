@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'graphql';
 import { count } from 'drizzle-orm';
 import { PublicError } from '@palisade/auth';
-import { AUDIT_INGEST_PATH, buildAuditRecord, every, HttpError, runSubgraph, type SubgraphOptions } from '@palisade/kit';
+import { AUDIT_INGEST_PATH, buildAuditRecord, every, HttpError, openDatabase, runSubgraph, type SubgraphOptions } from '@palisade/kit';
 import { resolvers } from './resolvers/security.resolver.ts';
 import { policies } from './rules.ts';
 import { createSecurityContext } from './context.ts';
@@ -22,13 +22,27 @@ export interface SecurityOptions extends SubgraphOptions {
   checkpointFile?: string | null;
   /** How often the chain's head is signed when it has moved. */
   checkpointIntervalMs?: number;
+  /**
+   * The role that owns the security schema and runs its migrations. The service itself then connects (databaseUrl)
+   * as a member of palisade_security_service, which may read and append audit rows and nothing more.
+   */
+  migrationDatabaseUrl?: string | null;
+}
+
+const migrationsFolder = here('./db/migrations');
+
+/** Runs the security subgraph's migrations as the schema's owner, then lets go of the connection. */
+export async function migrateSecurityDatabase(ownerUrl: string) {
+  const owner = await openDatabase({ url: ownerUrl, schema: 'security', migrationsFolder, applicationName: 'palisade-security-migrate', poolSize: 1 });
+  await owner.close();
 }
 
 export async function startSecuritySubgraph(o: SecurityOptions) {
+  if (o.migrationDatabaseUrl) await migrateSecurityDatabase(o.migrationDatabaseUrl);
   return runSubgraph(
     {
       name: 'security',
-      migrationsFolder: here('./db/migrations'),
+      migrationsFolder,
       trusts: ['user', 'product', 'order'],
       build: (rt) => {
         const security = new SecurityService(rt.database.db);

@@ -6,5 +6,6 @@ await runMain('security', () =>
     ...subgraphOptionsFromEnv('security'),
     checkpointFile: envOptional('AUDIT_CHECKPOINT_FILE') ?? null,
     checkpointIntervalMs: envInt('AUDIT_CHECKPOINT_INTERVAL_MS', 60_000),
+    migrationDatabaseUrl: envOptional('SECURITY_MIGRATION_DATABASE_URL') ?? null,
   }),
 );
