@@ -1,15 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { generate } from 'otplib';
 import { ensureConsoleBuilt } from '@palisade/ops/console-build';
 import { ADMIN, createTestEnvironment, login, type TestEnvironment } from './harness/supergraph.ts';
 import { codesOf } from './harness/client.ts';
-
-// Debian's chromium, driven by playwright-core: no browser download. Flags as this machine needs them.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const required = process.env.PALISADE_REQUIRE_REAL_SERVERS === '1';
+import { launchBrowser, navLinks, signIn as signInAt } from './harness/browser.ts';
 
 // The console must work with nothing but trusted documents: the administrator's walk-through runs on a
 // router that enforces them. The other cases prepare accounts with ad-hoc operations, so they get their own.
@@ -23,12 +18,7 @@ beforeAll(async () => {
   strict = await createTestEnvironment({ router: { persistedOperations: 'enforce' } });
   env = await createTestEnvironment();
   consoleUrl = adminUrl(env);
-  if (!existsSync(CHROMIUM)) {
-    if (required) throw new Error(`no browser at ${CHROMIUM}: the console tests cannot run (apt-get install chromium)`);
-    console.warn(`[palisade] NOT RUN: admin console tests need chromium at ${CHROMIUM}`);
-    return;
-  }
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  browser = await launchBrowser();
 }, 240_000);
 afterAll(async () => {
   await browser?.close();
@@ -36,14 +26,7 @@ afterAll(async () => {
   await env?.stop();
 });
 
-async function signIn(page: Page, email: string, password: string, url = consoleUrl) {
-  await page.goto(url);
-  await page.getByRole('textbox', { name: 'Email' }).fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-const navLinks = async (page: Page) => (await page.getByRole('navigation').getByRole('link').allTextContents()).map((s) => s.trim());
+const signIn = (page: Parameters<typeof signInAt>[0], email: string, password: string, url = consoleUrl) => signInAt(page, url, email, password);
 
 describe('the console as static files', () => {
   it('is served at /admin with a strict CSP, the page revalidated and hashed assets cached for a year', async () => {

@@ -123,6 +123,11 @@ const FIXTURES: Record<string, (a: Actor) => Promise<Call>> = {
     return { query: 'mutation($c: String!) { disableTotp(code: $c) }', variables: { c: await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 }) } };
   },
   'Mutation.createCategory': async () => ({ query: 'mutation($i: CreateCategoryInput!) { createCategory(input: $i) { id } }', variables: { i: { name: 'Matrix', slug: `matrix-${randomBytes(4).toString('hex')}` } } }),
+  'Mutation.updateCategory': async () => {
+    const admin = await env.asAdmin();
+    const id = (await admin.ok<{ createCategory: { id: string } }>('mutation($s: String!) { createCategory(input: { name: "Movable", slug: $s }) { id } }', { s: `movable-${randomBytes(4).toString('hex')}` })).createCategory.id;
+    return { query: 'mutation($id: ID!) { updateCategory(id: $id, input: { name: "Renamed" }) { id } }', variables: { id } };
+  },
   'Mutation.createProduct': async () => ({ query: 'mutation($i: CreateProductInput!) { createProduct(input: $i) { id } }', variables: { i: { sku: `N-${randomBytes(4).toString('hex')}`, name: 'New', description: 'd', price: '2.50', currency: 'USD' } } }),
   'Mutation.updateProduct': async () => ({ query: 'mutation($id: ID!) { updateProduct(id: $id, input: { name: "Renamed" }) { id } }', variables: { id: await disposableProduct() } }),
   'Mutation.archiveProduct': async () => ({ query: 'mutation($id: ID!) { archiveProduct(id: $id) { id } }', variables: { id: await disposableProduct() } }),

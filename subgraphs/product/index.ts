@@ -8,6 +8,7 @@ import { resolvers } from './resolvers/index.ts';
 import { policies } from './rules.ts';
 import { createProductContext } from './context.ts';
 import { CatalogService } from './services/catalog.service.ts';
+import { CategoryService } from './services/category.service.ts';
 import { StockService, parseReserveRequest } from './services/stock.service.ts';
 import { seedDemoCatalog } from './services/seed.ts';
 import { isUuid } from './services/validation.ts';
@@ -36,7 +37,7 @@ export async function startProductSubgraph(o: SubgraphOptions) {
           typeDefs,
           resolvers,
           policies,
-          createContext: createProductContext(catalog),
+          createContext: createProductContext(catalog, new CategoryService({ db: rt.database.db, audit })),
           internal: {
             '/internal/stock/reserve': {
               from: ['order'],

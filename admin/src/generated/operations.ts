@@ -132,6 +132,13 @@ export type Severity =
   | 'HIGH'
   | 'CRITICAL';
 
+export type UpdateCategoryInput = {
+  name?: InputMaybe<Scalars['String']['input']>;
+  slug?: InputMaybe<Scalars['String']['input']>;
+  /** Moves the category: under another one, or to the top level with null. Never under itself or its subcategories. */
+  parentId?: InputMaybe<Scalars['ID']['input']>;
+};
+
 export type UpdateProductInput = {
   name?: InputMaybe<Scalars['String']['input']>;
   description?: InputMaybe<Scalars['String']['input']>;
@@ -153,7 +160,7 @@ export type AdminProductsQueryVariables = Exact<{
 }>;
 
 
-export type AdminProductsQuery = { products: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor?: string | null }, edges: Array<{ node: { id: string, sku: string, name: string, stock: number, active: boolean, price: { amount: string, currency: string }, category?: { id: string, name: string } | null } }> }, categories: Array<{ id: string, name: string, slug: string, parent?: { id: string } | null }> };
+export type AdminProductsQuery = { products: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor?: string | null }, edges: Array<{ node: { id: string, sku: string, name: string, description: string, stock: number, active: boolean, price: { amount: string, currency: string }, category?: { id: string, name: string } | null } }> }, categories: Array<{ id: string, name: string, slug: string, parent?: { id: string } | null }> };
 
 export type AdminCreateProductMutationVariables = Exact<{
   input: CreateProductInput;
@@ -220,6 +227,36 @@ export type AdminSetUserActiveMutationVariables = Exact<{
 
 export type AdminSetUserActiveMutation = { setUserActive: { id: string, active: boolean } };
 
+export type AdminUpdateProductMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+  input: UpdateProductInput;
+}>;
+
+
+export type AdminUpdateProductMutation = { updateProduct: { id: string, name: string, description: string, price: { amount: string, currency: string }, category?: { id: string } | null } };
+
+export type AdminCreateCategoryMutationVariables = Exact<{
+  input: CreateCategoryInput;
+}>;
+
+
+export type AdminCreateCategoryMutation = { createCategory: { id: string, name: string, slug: string, parent?: { id: string } | null } };
+
+export type AdminUpdateCategoryMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+  input: UpdateCategoryInput;
+}>;
+
+
+export type AdminUpdateCategoryMutation = { updateCategory: { id: string, name: string, slug: string, parent?: { id: string } | null } };
+
+export type AdminOrderQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type AdminOrderQuery = { order?: { id: string, status: OrderStatus, createdAt: string, updatedAt: string, customer: { id: string }, total: { amount: string, currency: string }, shippingAddress: { line1: string, line2?: string | null, city: string, region?: string | null, postalCode: string, country: string }, items: Array<{ quantity: number, unitPrice: { amount: string, currency: string }, lineTotal: { amount: string, currency: string }, product: { id: string, sku: string, name: string } }> } | null };
+
 export type AdminDashboardQueryVariables = Exact<{
   windowHours?: InputMaybe<Scalars['Int']['input']>;
 }>;
@@ -283,15 +320,19 @@ export const AdminAdjustStock: TrustedOperation<AdminAdjustStockMutation, AdminA
 export const AdminAlerts: TrustedOperation<AdminAlertsQuery, AdminAlertsQueryVariables> = { name: 'AdminAlerts', id: '16fc5bf0cf3557904a479a728d61a3d28d1b4f0f28ba5ceabab3bbb111806beb' };
 export const AdminArchiveProduct: TrustedOperation<AdminArchiveProductMutation, AdminArchiveProductMutationVariables> = { name: 'AdminArchiveProduct', id: 'afabc166807bbd6b535f1ce45daad725e3963aa39667e6eaffab0f14b10f1db7' };
 export const AdminAuditTrail: TrustedOperation<AdminAuditTrailQuery, AdminAuditTrailQueryVariables> = { name: 'AdminAuditTrail', id: '3e1665e1b77a92baead23bf1449e2794846b2175ea48d64162e8da2d1cb6da77' };
+export const AdminCreateCategory: TrustedOperation<AdminCreateCategoryMutation, AdminCreateCategoryMutationVariables> = { name: 'AdminCreateCategory', id: '39e2f1579d146506cbdc2a5b6223a7cdb54015df313bb99c0928d2c907837330' };
 export const AdminCreateProduct: TrustedOperation<AdminCreateProductMutation, AdminCreateProductMutationVariables> = { name: 'AdminCreateProduct', id: 'b04e085db65d14447ebb0d755b91dea59e800750a44d1cdb895868eeb1580a26' };
 export const AdminDashboard: TrustedOperation<AdminDashboardQuery, AdminDashboardQueryVariables> = { name: 'AdminDashboard', id: '182a627cf1fcab28a38fefbaa08b09518922513a81520882651e3876d5613bc7' };
+export const AdminOrder: TrustedOperation<AdminOrderQuery, AdminOrderQueryVariables> = { name: 'AdminOrder', id: 'a185e892b4a59c223cf35d15c0373e30a6d78893be44ea3b26f9c9f856d2faba' };
 export const AdminOrders: TrustedOperation<AdminOrdersQuery, AdminOrdersQueryVariables> = { name: 'AdminOrders', id: 'f80e30b0d68544b6179dc93e7c0408c9707dae28a25342350d4cbfbf8efa35b9' };
-export const AdminProducts: TrustedOperation<AdminProductsQuery, AdminProductsQueryVariables> = { name: 'AdminProducts', id: 'd3c812a29b243e1c29844ebd9f20b9582b3f438295988ae9ac5b6f291a5c34c1' };
+export const AdminProducts: TrustedOperation<AdminProductsQuery, AdminProductsQueryVariables> = { name: 'AdminProducts', id: 'c5bbc8bf939c9b89dae432a85398849ce76c7778c1b0b43af4cf93595a50ea2a' };
 export const AdminRefreshSession: TrustedOperation<AdminRefreshSessionMutation, AdminRefreshSessionMutationVariables> = { name: 'AdminRefreshSession', id: '11ba9576c77df15ab7c1ae1823125e663e8cde8b89a8159038059560d2a23058' };
 export const AdminSetUserActive: TrustedOperation<AdminSetUserActiveMutation, AdminSetUserActiveMutationVariables> = { name: 'AdminSetUserActive', id: '3310fb4ca6433aba02e03901682b0d1bf68a0262eeff9a979d70bf773b250470' };
 export const AdminSetUserRoles: TrustedOperation<AdminSetUserRolesMutation, AdminSetUserRolesMutationVariables> = { name: 'AdminSetUserRoles', id: '508528475f5a57a2ff3481cbefddd9c5ef8b3fc2058171a0a5617bd7af72d13c' };
 export const AdminSignIn: TrustedOperation<AdminSignInMutation, AdminSignInMutationVariables> = { name: 'AdminSignIn', id: '798a7cebbb7957d4ada2843a5ab14b0dd0785537d498314ad3bcd08b0bc6e464' };
 export const AdminSignOut: TrustedOperation<AdminSignOutMutation, AdminSignOutMutationVariables> = { name: 'AdminSignOut', id: 'd5ba3f3abcf758392c9e7fbc70fffeec16a6df91d0cfe4750a8b9a2e1694feb3' };
+export const AdminUpdateCategory: TrustedOperation<AdminUpdateCategoryMutation, AdminUpdateCategoryMutationVariables> = { name: 'AdminUpdateCategory', id: '887ba553bb6b6ecccebf9db089777d7babbc2bce2c25546e141785b5449c27ec' };
 export const AdminUpdateOrderStatus: TrustedOperation<AdminUpdateOrderStatusMutation, AdminUpdateOrderStatusMutationVariables> = { name: 'AdminUpdateOrderStatus', id: '23684bb1b194894400b964502c01bae63261014ecdf8216955e11a63684c09bf' };
+export const AdminUpdateProduct: TrustedOperation<AdminUpdateProductMutation, AdminUpdateProductMutationVariables> = { name: 'AdminUpdateProduct', id: '446424e58bd23470e499ddc71db4b87d1eed77d43334b8667d192a24b2a8da56' };
 export const AdminUsers: TrustedOperation<AdminUsersQuery, AdminUsersQueryVariables> = { name: 'AdminUsers', id: 'a04900ddea95b48691409020ac66d1e3de2f48d5df3d81049059e8c32839f5dd' };
 export const AdminVerifyChain: TrustedOperation<AdminVerifyChainQuery, AdminVerifyChainQueryVariables> = { name: 'AdminVerifyChain', id: '6a4b109ab885f5b2a51f37441b691254536e6b7ffb4e17aadba215c422424753' };

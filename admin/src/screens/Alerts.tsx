@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { AdminAcknowledgeAlert, AdminAlerts, type Severity } from '../generated/operations.ts';
 import { useAction, useOperation, when } from '../useOperation.ts';
+import { currentSession } from '../api.ts';
 
 export function Alerts() {
   const [severity, setSeverity] = useState<Severity | ''>('');
@@ -10,6 +11,7 @@ export function Alerts() {
   const filter = { ...(severity ? { severity } : {}), ...(status ? { acknowledged: status === 'acknowledged' } : {}), ...(since ? { since: new Date(since).toISOString() } : {}) };
   const { data, error, reload } = useOperation(AdminAlerts, { filter, first: 20, after }, { refreshMs: 15_000 });
   const ack = useAction();
+  const canAck = currentSession()?.scopes.includes('alert:ack') ?? false;
   return (
     <section>
       <h1>Alerts</h1>
@@ -27,7 +29,7 @@ export function Alerts() {
         </label>
         <label>Since<input type="datetime-local" value={since} onChange={(e) => (setSince(e.target.value), setAfter(null))} /></label>
       </form>
-      {(error ?? ack.error) && <p role="alert">{error ?? ack.error}</p>}
+      {(error ?? ack.error) && <p role="alert">{error ?? ack.error?.message}</p>}
       <p className="muted">{data?.securityAlerts.totalCount ?? 0} alerts</p>
       <table>
         <thead><tr><th>When</th><th>Severity</th><th>Type</th><th>Description</th><th>Source</th><th></th></tr></thead>
@@ -35,8 +37,8 @@ export function Alerts() {
           {data?.securityAlerts.edges.map(({ node: a }) => (
             <tr key={a.id}>
               <td>{when(a.createdAt)}</td><td>{a.severity}</td><td>{a.type}</td><td>{a.description}</td><td>{a.sourceIp ?? '—'}</td>
-              <td>{a.acknowledgedAt ? `Acknowledged ${when(a.acknowledgedAt)}` : (
-                <button type="button" disabled={ack.busy} onClick={() => void ack.act(AdminAcknowledgeAlert, { id: a.id }).then(() => reload())}>Acknowledge</button>
+              <td>{a.acknowledgedAt ? `Acknowledged ${when(a.acknowledgedAt)}` : canAck && (
+                <button type="button" aria-label={`Acknowledge ${a.type} alert`} disabled={ack.busy} onClick={() => void ack.act(AdminAcknowledgeAlert, { id: a.id }).then(() => reload())}>Acknowledge</button>
               )}</td>
             </tr>
           ))}

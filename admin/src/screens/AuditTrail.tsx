@@ -29,7 +29,7 @@ export function AuditTrail() {
             {verdict.valid ? `The chain is intact: ${verdict.checked} records checked.` : `The chain is broken at record ${verdict.firstBrokenId ?? 'unknown'} (${verdict.checked} checked).`}
           </p>
         )}
-        {verify.error && <p role="alert">{verify.error}</p>}
+        {verify.error && <p role="alert">{verify.error.message}</p>}
       </div>
       <form className="filters" onSubmit={(e) => e.preventDefault()}>
         {field('actorId', 'Actor')}

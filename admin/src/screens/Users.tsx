@@ -17,7 +17,7 @@ export function Users() {
       <form className="filters" onSubmit={(e) => e.preventDefault()}>
         <label>Search<input type="search" value={search} onChange={(e) => (setSearch(e.target.value), setAfter(null))} /></label>
       </form>
-      {(error ?? action.error) && <p role="alert">{error ?? action.error}</p>}
+      {(error ?? action.error) && <p role="alert">{error ?? action.error?.message}</p>}
       <table>
         <thead><tr><th>Email</th><th>Name</th><th>Roles</th><th>Active</th></tr></thead>
         <tbody>
