@@ -1,8 +1,10 @@
-import { and, count, countDistinct, eq, gte, sql } from 'drizzle-orm';
+import { and, count, countDistinct, eq, gte, inArray, sql } from 'drizzle-orm';
 import { envInt, type AuditRecord, type Db, type Logger } from '@palisade/kit';
 import { auditEvents } from '../db/schema.ts';
 import { mergeDrafts, raiseAlert, type AlertDraft, type Severity } from './alert-book.ts';
 
+// Every wrong answer to a secret check: a stolen session guessing the password or the second factor is brute force too.
+const FAILED_SECRETS = ['auth.login_failed', 'auth.password_change_failed', 'auth.totp_failed'];
 const SCANNERS = /\b(sqlmap|nikto|nmap|dirb|gobuster|burp(suite)?)\b/i;
 
 /** Thresholds, each configurable: DETECT_<NAME>. */
@@ -40,11 +42,11 @@ export class DetectionService {
     return sql`${new Date(Date.now() - minutes * 60_000).toISOString()}::timestamptz`;
   }
 
-  private async countWhere(action: string, by: 'actor' | 'ip', value: string, minutes: number) {
+  private async countWhere(action: string | string[], by: 'actor' | 'ip', value: string, minutes: number) {
     const [row] = await this.d.db
       .select({ n: count() })
       .from(auditEvents)
-      .where(and(eq(auditEvents.action, action), by === 'actor' ? eq(auditEvents.actorId, value) : eq(auditEvents.ip, value), gte(auditEvents.occurredAt, this.since(minutes))));
+      .where(and(Array.isArray(action) ? inArray(auditEvents.action, action) : eq(auditEvents.action, action), by === 'actor' ? eq(auditEvents.actorId, value) : eq(auditEvents.ip, value), gte(auditEvents.occurredAt, this.since(minutes))));
     return row?.n ?? 0;
   }
 
@@ -52,19 +54,19 @@ export class DetectionService {
     const t = thresholds();
     const drafts: AlertDraft[] = [];
 
-    const failed = records.filter((r) => r.action === 'auth.login_failed');
+    const failed = records.filter((r) => FAILED_SECRETS.includes(r.action));
     for (const [actor, rs] of groupBy(failed, (r) => r.actorId)) {
-      const n = await this.countWhere('auth.login_failed', 'actor', actor, 5);
+      const n = await this.countWhere(FAILED_SECRETS, 'actor', actor, 5);
       if (n >= t.bruteForce)
-        drafts.push({ type: 'brute_force', severity: 'HIGH', describe: (c) => `${c} failed sign-ins for one account`, sourceIp: null, userId: actor, groupKey: `brute_force:acct:${actor}`, windowMinutes: 5, initial: n, count: rs.length });
+        drafts.push({ type: 'brute_force', severity: 'HIGH', describe: (c) => `${c} failed secret checks (password, second factor) for one account`, sourceIp: null, userId: actor, groupKey: `brute_force:acct:${actor}`, windowMinutes: 5, initial: n, count: rs.length });
     }
     for (const [ip, rs] of groupBy(failed, (r) => r.ip)) {
       const [row] = await this.d.db
         .select({ n: count(), accounts: countDistinct(sql`coalesce(${auditEvents.actorId}::text, ${auditEvents.metadata}->>'email')`) })
         .from(auditEvents)
-        .where(and(eq(auditEvents.action, 'auth.login_failed'), eq(auditEvents.ip, ip), gte(auditEvents.occurredAt, this.since(10))));
+        .where(and(inArray(auditEvents.action, FAILED_SECRETS), eq(auditEvents.ip, ip), gte(auditEvents.occurredAt, this.since(10))));
       if ((row?.n ?? 0) >= t.bruteForce)
-        drafts.push({ type: 'brute_force', severity: 'HIGH', describe: (c) => `${c} failed sign-ins from one address`, sourceIp: ip, userId: null, groupKey: `brute_force:ip:${ip}`, windowMinutes: 5, initial: row!.n, count: rs.length });
+        drafts.push({ type: 'brute_force', severity: 'HIGH', describe: (c) => `${c} failed secret checks from one address`, sourceIp: ip, userId: null, groupKey: `brute_force:ip:${ip}`, windowMinutes: 5, initial: row!.n, count: rs.length });
       if ((row?.accounts ?? 0) >= t.stuffingAccounts)
         drafts.push({ type: 'credential_stuffing', severity: 'HIGH', describe: (c) => `${c} failed sign-ins from one address across ${row!.accounts} or more accounts`, sourceIp: ip, userId: null, groupKey: `credential_stuffing:ip:${ip}`, windowMinutes: 10, initial: row!.n, count: rs.length });
     }

@@ -41,6 +41,16 @@ const chunked = <T>(items: T[], cuts: number[]) => {
   return out;
 };
 
+describe('guessing a second factor or password with a stolen session', () => {
+  it('is brute force like failed sign-ins, whichever secret is guessed', async () => {
+    const userId = randomUUID();
+    const guesses = ['auth.totp_failed', 'auth.password_change_failed', 'auth.totp_failed', 'auth.password_change_failed', 'auth.totp_failed'];
+    // from a different address each time, so only the account ties them together
+    for (const action of guesses) await send([event(freshIp(), userId, action, 'FAILURE')]);
+    expect((await alertsOf('brute_force')).filter((a) => a.user?.id === userId)).toEqual([expect.objectContaining({ severity: 'HIGH', count: 5 })]);
+  });
+});
+
 describe('a flood of throwaway accounts from one address', () => {
   it('raises one CRITICAL alert per address for refresh-token reuse, counting every account', async () => {
     await fc.assert(
