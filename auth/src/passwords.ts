@@ -10,15 +10,24 @@ const OPTIONS = { algorithm: 2 /* Algorithm.Argon2id; a const enum, so not impor
  * `concurrency` argon2 calls at once, of which at most `hashConcurrency` are new hashes (registration,
  * password change); a waiting sign-in takes the next free slot before any waiting hash; and a queue past its
  * bound is refused at once (SERVICE_UNAVAILABLE) rather than piling up.
+ *
+ * Checking a new password's strength (zxcvbn) is CPU on the event loop itself, 50–170 ms a password here:
+ * a flood of registrations arrives one request at a time, each blocking the loop, so no queue ever fills
+ * while every sign-in waits. So new-password checks may take at most `checkShare` of the event loop's time
+ * over `checkWindowMs`; past it, new passwords are refused (SERVICE_UNAVAILABLE) before any work is done.
  */
 export interface HashingLimits {
   concurrency: number;
   hashConcurrency: number;
   maxQueuedHashes: number;
   maxQueuedVerifies: number;
+  checkShare: number;
+  checkWindowMs: number;
 }
 
-export const DEFAULT_HASHING_LIMITS: HashingLimits = { concurrency: 4, hashConcurrency: 2, maxQueuedHashes: 16, maxQueuedVerifies: 256 };
+export const DEFAULT_HASHING_LIMITS: HashingLimits = { concurrency: 4, hashConcurrency: 2, maxQueuedHashes: 16, maxQueuedVerifies: 256, checkShare: 0.25, checkWindowMs: 2_000 };
+
+const busy = () => serviceUnavailable('The service is busy; retry shortly');
 
 export type HashLane = 'verify' | 'hash';
 
@@ -30,8 +39,34 @@ export class HashingQueue {
   peakHashes = 0;
   refused = 0;
   private readonly waiting: Record<HashLane, (() => void)[]> = { verify: [], hash: [] };
+  /** When each recent new-password check ended and how long it held the event loop. */
+  private readonly checks: { at: number; ms: number }[] = [];
 
-  constructor(readonly limits: HashingLimits) {}
+  constructor(
+    readonly limits: HashingLimits,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** Event-loop time spent on new-password checks within the window. */
+  checkTime(): number {
+    const since = this.now() - this.limits.checkWindowMs;
+    while (this.checks.length && this.checks[0]!.at <= since) this.checks.shift();
+    return this.checks.reduce((sum, c) => sum + c.ms, 0);
+  }
+
+  /** Runs a new-password check within its share of the event loop, or refuses it without running it. */
+  async check(run: () => void | Promise<void>): Promise<void> {
+    if (this.checkTime() >= this.limits.checkShare * this.limits.checkWindowMs) {
+      this.refused++;
+      throw busy();
+    }
+    const start = this.now();
+    try {
+      await run();
+    } finally {
+      this.checks.push({ at: this.now(), ms: this.now() - start });
+    }
+  }
 
   get queued() {
     return { verify: this.waiting.verify.length, hash: this.waiting.hash.length };
@@ -43,7 +78,7 @@ export class HashingQueue {
       const queue = this.waiting[lane];
       if (queue.length >= (lane === 'hash' ? this.limits.maxQueuedHashes : this.limits.maxQueuedVerifies)) {
         this.refused++;
-        throw serviceUnavailable('The service is busy; retry shortly');
+        throw busy();
       }
       // release() hands the slot over (take) before resolving, so nobody can overtake in between.
       await new Promise<void>((resolve) => queue.push(resolve));
@@ -81,6 +116,11 @@ export class HashingQueue {
 
 export interface PasswordHasher {
   hashPassword(password: string): Promise<string>;
+  /**
+   * Checks a new password (a strength estimate is itself costly CPU) and hashes it, both inside the hashing
+   * bound: a flood past the queue is refused before either runs, and at most `hashConcurrency` run at once.
+   */
+  hashNewPassword(password: string, check: () => void | Promise<void>): Promise<string>;
   verifyPassword(storedHash: string | null | undefined, password: string): Promise<boolean>;
   readonly queue: HashingQueue;
 }
@@ -92,12 +132,17 @@ export interface Argon2 {
 
 const argon2: Argon2 = { hash: async (p) => hash(p, OPTIONS), verify: async (h, p) => verify(h, p) };
 
-export function createPasswordHasher(limits: HashingLimits = DEFAULT_HASHING_LIMITS, impl: Argon2 = argon2): PasswordHasher {
-  const queue = new HashingQueue(limits);
+export function createPasswordHasher(limits: HashingLimits = DEFAULT_HASHING_LIMITS, impl: Argon2 = argon2, now?: () => number): PasswordHasher {
+  const queue = new HashingQueue(limits, now);
   let dummyHash: Promise<string> | undefined;
   return {
     queue,
     hashPassword: (password) => queue.run('hash', () => impl.hash(password)),
+    hashNewPassword: (password, check) =>
+      queue.run('hash', async () => {
+        await queue.check(check);
+        return impl.hash(password);
+      }),
     /**
      * Verifies a password against a stored hash. With no hash (unknown account) it still runs a full
      * verification against a dummy hash, so the two cases take the same time and cannot be told apart.
@@ -123,4 +168,5 @@ export function configurePasswordHashing(limits: Partial<HashingLimits>): void {
 
 export const passwordHashingQueue = () => shared.queue;
 export const hashPassword = (password: string): Promise<string> => shared.hashPassword(password);
+export const hashNewPassword = (password: string, check: () => void | Promise<void>): Promise<string> => shared.hashNewPassword(password, check);
 export const verifyPassword = (storedHash: string | null | undefined, password: string): Promise<boolean> => shared.verifyPassword(storedHash, password);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { createPasswordHasher, hashPassword, verifyPassword } from '../src/passwords.ts';
+import { createPasswordHasher, DEFAULT_HASHING_LIMITS, hashPassword, verifyPassword } from '../src/passwords.ts';
 
 describe('password hashing', () => {
   it('uses argon2id with OWASP parameters and verifies only the right password', async () => {
@@ -52,7 +52,7 @@ describe('bounded password hashing', () => {
         fc.record({ concurrency: fc.integer({ min: 1, max: 6 }), hashShare: fc.integer({ min: 1, max: 6 }) }),
         fc.array(fc.constantFrom<'hash' | 'verify'>('hash', 'verify'), { minLength: 1, maxLength: 60 }),
         async ({ concurrency, hashShare }, calls) => {
-          const limits = { concurrency, hashConcurrency: Math.min(hashShare, concurrency), maxQueuedHashes: 1_000, maxQueuedVerifies: 1_000 };
+          const limits = { ...DEFAULT_HASHING_LIMITS, concurrency, hashConcurrency: Math.min(hashShare, concurrency), maxQueuedHashes: 1_000, maxQueuedVerifies: 1_000 };
           const argon = controlledArgon();
           const hasher = createPasswordHasher(limits, argon.impl);
           const results = calls.map((k) => (k === 'hash' ? hasher.hashPassword('pw') : hasher.verifyPassword('h:pw', 'pw')));
@@ -74,7 +74,7 @@ describe('bounded password hashing', () => {
 
   it('lets a waiting sign-in go before every waiting registration hash', async () => {
     const argon = controlledArgon();
-    const hasher = createPasswordHasher({ concurrency: 2, hashConcurrency: 2, maxQueuedHashes: 100, maxQueuedVerifies: 100 }, argon.impl);
+    const hasher = createPasswordHasher({ ...DEFAULT_HASHING_LIMITS, concurrency: 2, hashConcurrency: 2, maxQueuedHashes: 100, maxQueuedVerifies: 100 }, argon.impl);
     const flood = Array.from({ length: 20 }, (_, i) => hasher.hashPassword(`pw${i}`));
     await settle();
     expect(argon.started).toEqual(['hash', 'hash']); // two running, eighteen waiting
@@ -89,7 +89,7 @@ describe('bounded password hashing', () => {
 
   it('keeps slots for sign-ins while hashes flood, and refuses hashes beyond the queue bound', async () => {
     const argon = controlledArgon();
-    const hasher = createPasswordHasher({ concurrency: 4, hashConcurrency: 2, maxQueuedHashes: 5, maxQueuedVerifies: 100 }, argon.impl);
+    const hasher = createPasswordHasher({ ...DEFAULT_HASHING_LIMITS, concurrency: 4, hashConcurrency: 2, maxQueuedHashes: 5, maxQueuedVerifies: 100 }, argon.impl);
     const flood = Array.from({ length: 30 }, (_, i) => hasher.hashPassword(`pw${i}`).then(() => 'ok', (e: Error & { extensions?: { code?: string } }) => e.extensions?.code));
     await settle();
     // 2 running, 5 queued, 23 refused at once
@@ -102,5 +102,24 @@ describe('bounded password hashing', () => {
     expect(outcomes.filter((o) => o === 'SERVICE_UNAVAILABLE')).toHaveLength(23);
     expect(await Promise.all(signIns)).toEqual([true, true]);
     expect(hasher.queue.refused).toBe(23);
+  });
+
+  it('gives new-password checks at most their share of the event loop, refusing the rest before they run', async () => {
+    let clock = 0;
+    const instant = { hash: async (p: string) => `h:${p}`, verify: async (h: string, p: string) => h === `h:${p}` };
+    const hasher = createPasswordHasher({ ...DEFAULT_HASHING_LIMITS, checkShare: 0.25, checkWindowMs: 1_000 }, instant, () => clock);
+    let ran = 0;
+    const costly = () => {
+      ran++;
+      clock += 100; // a strength check holding the loop for 100 ms
+    };
+    const outcome = (p: Promise<unknown>) => p.then(() => 'ok', (e: { extensions?: { code?: string } }) => e.extensions?.code);
+    const burst = [];
+    for (let i = 0; i < 10; i++) burst.push(await outcome(hasher.hashNewPassword(`pw${i}`, costly)));
+    expect(burst).toEqual(['ok', 'ok', 'ok', ...Array(7).fill('SERVICE_UNAVAILABLE')]); // 300 ms ≥ 25% of 1 s
+    expect(ran).toBe(3); // the refused ones cost nothing
+    expect(await hasher.verifyPassword('h:mine', 'mine')).toBe(true); // sign-ins are not in this budget
+    clock += 1_000;
+    expect(await outcome(hasher.hashNewPassword('later', costly))).toBe('ok');
   });
 });

@@ -1,5 +1,5 @@
 import { and, count, eq, ilike, inArray, ne, or, sql, type SQL } from 'drizzle-orm';
-import { badInput, conflict, hashPassword, isRole, notFound, PublicError, ErrorCode, verifyPassword, forbidden, type Caller, type Role } from '@palisade/auth';
+import { badInput, conflict, hashNewPassword, hashPassword, isRole, notFound, PublicError, ErrorCode, verifyPassword, forbidden, type Caller, type Role } from '@palisade/auth';
 import { decodeCursor, KEYSET_CURSOR, isUuid, keysetAfter, keysetOrder, pageSize, toConnection, type AuditWriter, type Connection, type Db, type Logger } from '@palisade/kit';
 import { users, type UserRow } from '../db/schema.ts';
 import type { LockoutService } from './lockout.service.ts';
@@ -30,9 +30,9 @@ export class AccountService {
 
   async register(caller: Caller, input: { email: string; password: string; displayName: string }): Promise<AuthPayload> {
     const email = normalizeEmail(input.email);
-    await validateNewPassword(input.password, { email, displayName: input.displayName }, 'input.password');
     const displayName = validateDisplayName(input.displayName);
-    const passwordHash = await hashPassword(input.password);
+    // The strength check is costly CPU: it runs inside the hashing bounds, so a flood past them costs nothing.
+    const passwordHash = await hashNewPassword(input.password, () => validateNewPassword(input.password, { email, displayName: input.displayName }, 'input.password'));
     const payload = await this.d.db.transaction(async (tx) => {
       const [user] = await tx.insert(users).values({ email, displayName, passwordHash, roles: ['CUSTOMER'] }).onConflictDoNothing().returning();
       if (!user) return null;
@@ -112,9 +112,8 @@ export class AccountService {
     await this.guard.check(caller, user, 'auth.password_change_failed', async () => {
       if (!(await verifyPassword(user.passwordHash, input.currentPassword))) throw new WrongSecret(ErrorCode.FORBIDDEN, 'Current password is not right', { field: 'currentPassword' });
     });
-    await validateNewPassword(input.newPassword, user, 'input.newPassword');
     if (input.newPassword === input.currentPassword) throw badInput('The new password must differ from the current one', 'newPassword');
-    const passwordHash = await hashPassword(input.newPassword);
+    const passwordHash = await hashNewPassword(input.newPassword, () => validateNewPassword(input.newPassword, user, 'input.newPassword'));
     await this.d.db.transaction(async (tx) => {
       await tx.update(users).set({ passwordHash, updatedAt: new Date() }).where(eq(users.id, user.id));
       const ended = await this.d.sessions.revokeAllFor(tx, user.id, caller.sessionId);
