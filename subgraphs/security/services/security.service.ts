@@ -2,7 +2,7 @@ import { and, count, desc, eq, gte, isNotNull, isNull, lt, lte, sql, type SQL } 
 import { badInput, notFound, type Caller } from '@palisade/auth';
 import { buildAuditRecord, decodeCursor, POSITION_CURSOR, KEYSET_CURSOR, keysetAfter, keysetOrder, isUuid, pageSize, queryRows, toConnection, type Connection, type Db } from '@palisade/kit';
 import { auditEvents, securityAlerts, type AuditEventRow, type SecurityAlertRow } from '../db/schema.ts';
-import { appendAuditEvents, verifyChain } from './audit-chain.ts';
+import { appendAuditEvents } from './audit-chain.ts';
 
 const SEVERITIES = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
 
@@ -101,10 +101,6 @@ export class SecurityService {
       alertsBySeverity: SEVERITIES.map((severity) => ({ severity, count: bySeverity.find((s) => s.severity === severity)?.count ?? 0 })),
       topSourceIps: topIps,
     };
-  }
-
-  verify() {
-    return verifyChain(this.db);
   }
 
   async acknowledge(caller: Caller, id: string): Promise<SecurityAlertRow> {
