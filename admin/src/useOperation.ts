@@ -29,7 +29,8 @@ export function useOperation<R, V>(op: TrustedOperation<R, V>, variables: V, o: 
   }, [load, key, o.refreshMs]);
   // Signing in again after the session lapsed fetches what the screen could not.
   useEffect(() => onSession((s, lapsed) => void (s && !lapsed && load())), [load]);
-  return { data, error, reload: load };
+  // Busy until the first answer (or error) arrives, so screens and tests can tell data from its absence.
+  return { data, error, reload: load, loading: data === null && error === null };
 }
 
 /** What a failed action says, in words, and which input it concerns (shown next to that input). */

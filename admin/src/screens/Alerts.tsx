@@ -9,11 +9,11 @@ export function Alerts() {
   const [since, setSince] = useState('');
   const [after, setAfter] = useState<string | null>(null);
   const filter = { ...(severity ? { severity } : {}), ...(status ? { acknowledged: status === 'acknowledged' } : {}), ...(since ? { since: new Date(since).toISOString() } : {}) };
-  const { data, error, reload } = useOperation(AdminAlerts, { filter, first: 20, after }, { refreshMs: 15_000 });
+  const { data, error, reload, loading } = useOperation(AdminAlerts, { filter, first: 20, after }, { refreshMs: 15_000 });
   const ack = useAction();
   const canAck = currentSession()?.scopes.includes('alert:ack') ?? false;
   return (
-    <section>
+    <section aria-busy={loading}>
       <h1>Alerts</h1>
       <form className="filters" onSubmit={(e) => e.preventDefault()}>
         <label>Severity

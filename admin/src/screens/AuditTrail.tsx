@@ -13,14 +13,14 @@ export function AuditTrail() {
     ...(f.since ? { since: new Date(f.since).toISOString() } : {}),
     ...(f.until ? { until: new Date(f.until).toISOString() } : {}),
   };
-  const { data, error } = useOperation(AdminAuditTrail, { filter, first: 25, after });
+  const { data, error, loading } = useOperation(AdminAuditTrail, { filter, first: 25, after });
   const verify = useAction();
   const [verdict, setVerdict] = useState<AdminVerifyChainQuery['verifyAuditTrail'] | null>(null);
   const field = (name: keyof typeof f, label: string, type = 'text') => (
     <label>{label}<input type={type} value={f[name]} onChange={(e) => (setF({ ...f, [name]: e.target.value }), setAfter(null))} /></label>
   );
   return (
-    <section>
+    <section aria-busy={loading}>
       <h1>Audit trail</h1>
       <div className="verify">
         <button type="button" disabled={verify.busy} onClick={() => void verify.act(AdminVerifyChain, {}).then((r) => r && setVerdict(r.verifyAuditTrail))}>Verify chain</button>

@@ -21,10 +21,10 @@ function Bars({ label, rows }: { label: string; rows: { key: string; count: numb
 }
 
 export function Dashboard() {
-  const { data, error } = useOperation(AdminDashboard, { windowHours: 24 }, { refreshMs: 15_000 });
+  const { data, error, loading } = useOperation(AdminDashboard, { windowHours: 24 }, { refreshMs: 15_000 });
   const stats = data?.securityStats;
   return (
-    <section>
+    <section aria-busy={loading}>
       <h1>Dashboard</h1>
       {error && <p role="alert">{error}</p>}
       {stats && (

@@ -44,9 +44,9 @@ export function Orders() {
   const [after, setAfter] = useState<string | null>(null);
   const [open, setOpen] = useState<string | null>(null);
   const filter = { ...(status ? { status } : {}), ...(/^[0-9a-f-]{36}$/i.test(customerId) ? { customerId } : {}) };
-  const { data, error, reload } = useOperation(AdminOrders, { filter, first: 20, after });
+  const { data, error, reload, loading } = useOperation(AdminOrders, { filter, first: 20, after });
   return (
-    <section>
+    <section aria-busy={loading}>
       <h1>Orders</h1>
       <form className="filters" role="search" onSubmit={(e) => e.preventDefault()}>
         <label>Status

@@ -73,13 +73,13 @@ export function Products() {
   const [after, setAfter] = useState<string | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
   const filter = { includeInactive: true, ...(search ? { search } : {}), ...(categoryId ? { categoryId } : {}) };
-  const { data, error, reload } = useOperation(AdminProducts, { filter, first: 20, after });
+  const { data, error, reload, loading } = useOperation(AdminProducts, { filter, first: 20, after });
   const archive = useAction();
   const scopes = currentSession()?.scopes ?? [];
   const canWrite = scopes.includes('product:write');
   const product = data?.products.edges.find((e) => e.node.id === selected)?.node ?? null;
   return (
-    <section>
+    <section aria-busy={loading}>
       <h1>Products</h1>
       <form className="filters" role="search" onSubmit={(e) => e.preventDefault()}>
         <label>Search<input type="search" value={search} onChange={(e) => (setSearch(e.target.value), setAfter(null))} /></label>

@@ -7,12 +7,12 @@ const ROLES: Role[] = ['CUSTOMER', 'MANAGER', 'AUDITOR', 'ADMIN'];
 export function Users() {
   const [search, setSearch] = useState('');
   const [after, setAfter] = useState<string | null>(null);
-  const { data, error, reload } = useOperation(AdminUsers, { ...(search ? { search } : {}), first: 20, after });
+  const { data, error, reload, loading } = useOperation(AdminUsers, { ...(search ? { search } : {}), first: 20, after });
   const action = useAction();
   const toggleRole = (id: string, roles: Role[], role: Role) =>
     void action.act(AdminSetUserRoles, { userId: id, roles: roles.includes(role) ? roles.filter((r) => r !== role) : [...roles, role] }).then(() => reload());
   return (
-    <section>
+    <section aria-busy={loading}>
       <h1>Users</h1>
       <form className="filters" onSubmit={(e) => e.preventDefault()}>
         <label>Search<input type="search" value={search} onChange={(e) => (setSearch(e.target.value), setAfter(null))} /></label>
