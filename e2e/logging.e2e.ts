@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { generate } from 'otplib';
+import { sql } from 'drizzle-orm';
 import { createTestEnvironment, login, type TestEnvironment } from './harness/supergraph.ts';
 
 // Every line every service writes during this run goes to one file, at debug level.
@@ -12,13 +13,53 @@ process.env.LOG_FILE = join(dir, 'run.log');
 process.env.LOG_LEVEL = 'debug';
 let env: TestEnvironment;
 const secrets: string[] = [];
+/** Values sent in requests that failed: they must not reach a log line either. */
+const failureValues: string[] = [];
+const errorOnlyValues: string[] = [];
 let tracedRequest = '';
 beforeAll(async () => {
   env = await createTestEnvironment();
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => (process.env.KEEP_LOGS ? undefined : rmSync(dir, { recursive: true, force: true })));
 
 describe('logs of a full run', () => {
+  it('exercise failures: a taken email, database errors that carry values, rejected tokens', async () => {
+    const hex = () => randomBytes(6).toString('hex');
+    const first = await env.asCustomer('Taken');
+    const taken = { email: first.email, password: `dup-${hex()}-Pw`, displayName: `Dup ${hex()}` };
+    failureValues.push(taken.password, taken.displayName);
+    const conflict = await env.asAnonymous().request('mutation($i: RegisterInput!) { register(input: $i) { accessToken } }', { i: taken });
+    expect(conflict.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+
+    // Faults the schema does not have, put in for this run: each makes an insert fail inside Postgres with
+    // the caller's values in its parameters, its detail or its message.
+    const users = env.supergraph.subgraphs.user.database.db;
+    const faultyName = `Fault ${hex()}`;
+    await users.execute(sql.raw(`alter table users.users add constraint logging_fault check (display_name <> '${faultyName}')`));
+    await users.execute(sql.raw('create unique index logging_fault_ua on users.sessions (user_agent)'));
+    try {
+      const doomed = { email: `doomed-${hex()}@example.com`, password: `Zq!${hex()}#${hex()}`, displayName: faultyName };
+      failureValues.push(doomed.email, doomed.password, doomed.displayName);
+      const failedInsert = await env.asAnonymous().request('mutation($i: RegisterInput!) { register(input: $i) { accessToken } }', { i: doomed });
+      expect(failedInsert.errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR'); // new row violates check constraint
+      // A user agent is logged with the request at debug level by design; what matters is the error's detail.
+      const agent = `agent-${hex()}`;
+      errorOnlyValues.push(agent);
+      const signIn = () => env.asAnonymous().request('mutation($i: LoginInput!) { login(input: $i) { accessToken } }', { i: { email: first.email, password: first.password } }, { 'user-agent': agent });
+      expect((await signIn()).errors).toBeUndefined();
+      expect((await signIn()).errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR'); // Key (user_agent)=(…) already exists
+    } finally {
+      await users.execute(sql.raw('drop index if exists users.logging_fault_ua'));
+      await users.execute(sql.raw('alter table users.users drop constraint if exists logging_fault'));
+    }
+
+    const forged = `${hex()}.${hex()}.${hex()}`;
+    const refresh = `refresh-${hex()}`;
+    failureValues.push(forged, refresh);
+    expect((await env.asAnonymous().withToken(forged).request('{ me { id } }')).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect((await env.asAnonymous().request('mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken } }', { t: refresh })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
   it('exercise sign-up, sign-in, refresh, TOTP, password change and reset', async () => {
     const c = await env.asCustomer('Logged');
     secrets.push(c.password, c.token!);
@@ -46,6 +87,19 @@ describe('logs of a full run', () => {
     const traced = await env.asAnonymous().request('{ products(first: 1) { edges { node { name } } } }', undefined, { cookie });
     tracedRequest = traced.headers.get('x-request-id')!;
     await env.stop();
+  });
+
+  it('say which statement failed and why, without the values it carried', () => {
+    const text = readFileSync(process.env.LOG_FILE!, 'utf8');
+    const problems = text.split('\n').filter((l) => /"level":(40|50|60)/.test(l)).join('\n');
+    expect(failureValues.filter((v) => text.includes(v))).toEqual([]);
+    expect(errorOnlyValues.filter((v) => problems.includes(v))).toEqual([]);
+    expect(text).not.toContain('$argon2'); // the password hash a failed insert carried
+    // The failures were logged (this cannot pass by logging nothing): statement text, SQLSTATE, constraint.
+    expect(problems).toMatch(/insert into \\"users\\".\\"users\\"/);
+    expect(problems).toContain('23514'); // check_violation
+    expect(problems).toContain('23505'); // unique_violation
+    expect(problems).toContain('logging_fault');
   });
 
   it('contain none of the secrets that passed through', () => {
