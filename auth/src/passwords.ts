@@ -11,21 +11,18 @@ const OPTIONS = { algorithm: 2 /* Algorithm.Argon2id; a const enum, so not impor
  * password change); a waiting sign-in takes the next free slot before any waiting hash; and a queue past its
  * bound is refused at once (SERVICE_UNAVAILABLE) rather than piling up.
  *
- * Checking a new password's strength (zxcvbn) is CPU on the event loop itself, 50–170 ms a password here:
- * a flood of registrations arrives one request at a time, each blocking the loop, so no queue ever fills
- * while every sign-in waits. So new-password checks may take at most `checkShare` of the event loop's time
- * over `checkWindowMs`; past it, new passwords are refused (SERVICE_UNAVAILABLE) before any work is done.
+ * Checking a new password's strength (zxcvbn) is CPU on the event loop itself, 50–170 ms a password here, so
+ * checks run inside the hash lane, one at a time, each only after the loop has served the I/O already waiting
+ * (sign-ins among it): a registration flood delays a sign-in by at most one check per step, not by all of them.
  */
 export interface HashingLimits {
   concurrency: number;
   hashConcurrency: number;
   maxQueuedHashes: number;
   maxQueuedVerifies: number;
-  checkShare: number;
-  checkWindowMs: number;
 }
 
-export const DEFAULT_HASHING_LIMITS: HashingLimits = { concurrency: 4, hashConcurrency: 2, maxQueuedHashes: 16, maxQueuedVerifies: 256, checkShare: 0.25, checkWindowMs: 2_000 };
+export const DEFAULT_HASHING_LIMITS: HashingLimits = { concurrency: 4, hashConcurrency: 2, maxQueuedHashes: 16, maxQueuedVerifies: 256 };
 
 const busy = () => serviceUnavailable('The service is busy; retry shortly');
 
@@ -39,33 +36,25 @@ export class HashingQueue {
   peakHashes = 0;
   refused = 0;
   private readonly waiting: Record<HashLane, (() => void)[]> = { verify: [], hash: [] };
-  /** When each recent new-password check ended and how long it held the event loop. */
-  private readonly checks: { at: number; ms: number }[] = [];
+  private checking: Promise<unknown> = Promise.resolve();
+  checksRunning = 0;
+  peakChecks = 0;
 
-  constructor(
-    readonly limits: HashingLimits,
-    private readonly now: () => number = () => performance.now(),
-  ) {}
+  constructor(readonly limits: HashingLimits) {}
 
-  /** Event-loop time spent on new-password checks within the window. */
-  checkTime(): number {
-    const since = this.now() - this.limits.checkWindowMs;
-    while (this.checks.length && this.checks[0]!.at <= since) this.checks.shift();
-    return this.checks.reduce((sum, c) => sum + c.ms, 0);
-  }
-
-  /** Runs a new-password check within its share of the event loop, or refuses it without running it. */
-  async check(run: () => void | Promise<void>): Promise<void> {
-    if (this.checkTime() >= this.limits.checkShare * this.limits.checkWindowMs) {
-      this.refused++;
-      throw busy();
-    }
-    const start = this.now();
-    try {
-      await run();
-    } finally {
-      this.checks.push({ at: this.now(), ms: this.now() - start });
-    }
+  /** Runs new-password checks one at a time, each after the I/O already waiting has been served. */
+  check(run: () => void | Promise<void>): Promise<void> {
+    const next = this.checking.then(async () => {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      this.peakChecks = Math.max(this.peakChecks, ++this.checksRunning);
+      try {
+        await run();
+      } finally {
+        this.checksRunning--;
+      }
+    });
+    this.checking = next.catch(() => undefined);
+    return next;
   }
 
   get queued() {
@@ -132,8 +121,8 @@ export interface Argon2 {
 
 const argon2: Argon2 = { hash: async (p) => hash(p, OPTIONS), verify: async (h, p) => verify(h, p) };
 
-export function createPasswordHasher(limits: HashingLimits = DEFAULT_HASHING_LIMITS, impl: Argon2 = argon2, now?: () => number): PasswordHasher {
-  const queue = new HashingQueue(limits, now);
+export function createPasswordHasher(limits: HashingLimits = DEFAULT_HASHING_LIMITS, impl: Argon2 = argon2): PasswordHasher {
+  const queue = new HashingQueue(limits);
   let dummyHash: Promise<string> | undefined;
   return {
     queue,

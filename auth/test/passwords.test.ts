@@ -104,22 +104,19 @@ describe('bounded password hashing', () => {
     expect(hasher.queue.refused).toBe(23);
   });
 
-  it('gives new-password checks at most their share of the event loop, refusing the rest before they run', async () => {
-    let clock = 0;
+  it('runs new-password checks one at a time, inside the hash lane, and refuses a flood past the queue before checking', async () => {
     const instant = { hash: async (p: string) => `h:${p}`, verify: async (h: string, p: string) => h === `h:${p}` };
-    const hasher = createPasswordHasher({ ...DEFAULT_HASHING_LIMITS, checkShare: 0.25, checkWindowMs: 1_000 }, instant, () => clock);
-    let ran = 0;
-    const costly = () => {
-      ran++;
-      clock += 100; // a strength check holding the loop for 100 ms
+    const hasher = createPasswordHasher({ ...DEFAULT_HASHING_LIMITS, concurrency: 4, hashConcurrency: 2, maxQueuedHashes: 5 }, instant);
+    let checked = 0;
+    const slowCheck = async () => {
+      checked++;
+      await new Promise((r) => setTimeout(r, 1));
     };
     const outcome = (p: Promise<unknown>) => p.then(() => 'ok', (e: { extensions?: { code?: string } }) => e.extensions?.code);
-    const burst = [];
-    for (let i = 0; i < 10; i++) burst.push(await outcome(hasher.hashNewPassword(`pw${i}`, costly)));
-    expect(burst).toEqual(['ok', 'ok', 'ok', ...Array(7).fill('SERVICE_UNAVAILABLE')]); // 300 ms ≥ 25% of 1 s
-    expect(ran).toBe(3); // the refused ones cost nothing
-    expect(await hasher.verifyPassword('h:mine', 'mine')).toBe(true); // sign-ins are not in this budget
-    clock += 1_000;
-    expect(await outcome(hasher.hashNewPassword('later', costly))).toBe('ok');
+    const flood = await Promise.all(Array.from({ length: 20 }, (_, i) => outcome(hasher.hashNewPassword(`pw${i}`, slowCheck))));
+    expect(flood.filter((o) => o === 'ok')).toHaveLength(7); // 2 in the lane, 5 queued
+    expect(flood.filter((o) => o === 'SERVICE_UNAVAILABLE')).toHaveLength(13);
+    expect(checked).toBe(7); // the refused ones cost nothing
+    expect(hasher.queue.peakChecks).toBe(1);
   });
 });
