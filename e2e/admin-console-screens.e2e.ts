@@ -145,6 +145,22 @@ describe('console screens in a real browser', () => {
     await context.close();
   }, 120_000);
 
+  it("shows an administrator a user's sessions and ends one at once", async () => {
+    if (!browser) return;
+    const target = await env.asCustomer('Sessioned');
+    const { page, context } = await consoleAs('ADMIN');
+    await openScreen(page, 'Users');
+    await page.getByRole('searchbox', { name: 'Search' }).fill(target.email);
+    await page.getByRole('button', { name: `Sessions of ${target.email}` }).click();
+    const revoke = page.getByRole('region', { name: `Sessions of ${target.email}` }).getByRole('button', { name: /^Revoke session/ });
+    await expect.poll(() => revoke.count()).toBe(1);
+    expect((await target.request('{ me { id } }')).data?.me).toEqual({ id: target.userId });
+    await revoke.click();
+    await expect.poll(() => revoke.count()).toBe(0);
+    expect((await target.request('{ me { id } }')).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    await context.close();
+  }, 120_000);
+
   it('has no serious or critical accessibility violation on any screen (axe-core), and leaves a screenshot of each', async () => {
     if (!browser) return;
     const { page, context } = await consoleAs('ADMIN', { bypassCSP: true });

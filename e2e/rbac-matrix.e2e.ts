@@ -83,6 +83,7 @@ const FIXTURES: Record<string, (a: Actor) => Promise<Call>> = {
   'Query.auditEvents': async () => ({ query: '{ auditEvents(first: 1) { totalCount } }' }),
   'Query.securityAlerts': async () => ({ query: '{ securityAlerts(first: 1) { totalCount } }' }),
   'Query.securityStats': async () => ({ query: '{ securityStats { totalEvents } }' }),
+  'Query.auditCheckpoint': async () => ({ query: '{ auditCheckpoint { count headHash } }' }),
   'Query.verifyAuditTrail': async () => ({ query: '{ verifyAuditTrail { valid } }' }),
   'Mutation.register': async () => ({ query: 'mutation($i: RegisterInput!) { register(input: $i) { user { id } } }', variables: { i: { email: `m-${randomUUID()}@example.com`, password: `pw-${randomUUID()}`, displayName: 'M' } } }),
   'Mutation.login': async () => {
@@ -127,6 +128,10 @@ const FIXTURES: Record<string, (a: Actor) => Promise<Call>> = {
     const admin = await env.asAdmin();
     const id = (await admin.ok<{ createCategory: { id: string } }>('mutation($s: String!) { createCategory(input: { name: "Movable", slug: $s }) { id } }', { s: `movable-${randomBytes(4).toString('hex')}` })).createCategory.id;
     return { query: 'mutation($id: ID!) { updateCategory(id: $id, input: { name: "Renamed" }) { id } }', variables: { id } };
+  },
+  'Mutation.revokeUserSession': async () => {
+    const c = await env.asCustomer();
+    return { query: 'mutation($u: ID!, $s: ID!) { revokeUserSession(userId: $u, sessionId: $s) }', variables: { u: c.userId, s: String(decodeJwt(c.token!).sid) } };
   },
   'Mutation.createProduct': async () => ({ query: 'mutation($i: CreateProductInput!) { createProduct(input: $i) { id } }', variables: { i: { sku: `N-${randomBytes(4).toString('hex')}`, name: 'New', description: 'd', price: '2.50', currency: 'USD' } } }),
   'Mutation.updateProduct': async () => ({ query: 'mutation($id: ID!) { updateProduct(id: $id, input: { name: "Renamed" }) { id } }', variables: { id: await disposableProduct() } }),
@@ -248,6 +253,12 @@ describe('broken object level authorization (BOLA)', () => {
     const bobSession = String(decodeJwt(bob.token!).sid);
     expect(codesOf(await alice.request('mutation($id: ID!) { revokeSession(id: $id) }', { id: bobSession }))).toEqual(['NOT_FOUND']);
     expect((await bob.ok<{ me: { id: string } }>('{ me { id } }')).me.id).toBe(bob.userId);
+    // Sessions are the user's own, or an administrator's to see: not a manager's through an order's customer.
+    const manager = await actor('MANAGER');
+    const seen = await manager.client.request('query($id: ID!) { order(id: $id) { id customer { id sessions { id ip } } } }', { id: bobsOrder });
+    expect(codesOf(seen)).toEqual(['FORBIDDEN']);
+    expect((seen.data?.order as { customer: unknown } | null)?.customer ?? null).toBeNull();
+    expect((await bob.ok<{ me: { sessions: { id: string }[] } }>('{ me { sessions { id } } }')).me.sessions.map((x) => x.id)).toContain(bobSession);
     const mine = await alice.ok<{ me: { orders: { totalCount: number } } }>('{ me { orders { totalCount } } }');
     expect(mine.me.orders.totalCount).toBe(0);
   });

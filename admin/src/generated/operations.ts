@@ -257,6 +257,21 @@ export type AdminOrderQueryVariables = Exact<{
 
 export type AdminOrderQuery = { order?: { id: string, status: OrderStatus, createdAt: string, updatedAt: string, customer: { id: string }, total: { amount: string, currency: string }, shippingAddress: { line1: string, line2?: string | null, city: string, region?: string | null, postalCode: string, country: string }, items: Array<{ quantity: number, unitPrice: { amount: string, currency: string }, lineTotal: { amount: string, currency: string }, product: { id: string, sku: string, name: string } }> } | null };
 
+export type AdminUserSessionsQueryVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+
+export type AdminUserSessionsQuery = { user?: { id: string, email: string, sessions: Array<{ id: string, createdAt: string, lastUsedAt: string, expiresAt: string, ip?: string | null, userAgent?: string | null, current: boolean }> } | null };
+
+export type AdminRevokeUserSessionMutationVariables = Exact<{
+  userId: Scalars['ID']['input'];
+  sessionId: Scalars['ID']['input'];
+}>;
+
+
+export type AdminRevokeUserSessionMutation = { revokeUserSession: boolean };
+
 export type AdminDashboardQueryVariables = Exact<{
   windowHours?: InputMaybe<Scalars['Int']['input']>;
 }>;
@@ -327,6 +342,7 @@ export const AdminOrder: TrustedOperation<AdminOrderQuery, AdminOrderQueryVariab
 export const AdminOrders: TrustedOperation<AdminOrdersQuery, AdminOrdersQueryVariables> = { name: 'AdminOrders', id: 'f80e30b0d68544b6179dc93e7c0408c9707dae28a25342350d4cbfbf8efa35b9' };
 export const AdminProducts: TrustedOperation<AdminProductsQuery, AdminProductsQueryVariables> = { name: 'AdminProducts', id: 'c5bbc8bf939c9b89dae432a85398849ce76c7778c1b0b43af4cf93595a50ea2a' };
 export const AdminRefreshSession: TrustedOperation<AdminRefreshSessionMutation, AdminRefreshSessionMutationVariables> = { name: 'AdminRefreshSession', id: '11ba9576c77df15ab7c1ae1823125e663e8cde8b89a8159038059560d2a23058' };
+export const AdminRevokeUserSession: TrustedOperation<AdminRevokeUserSessionMutation, AdminRevokeUserSessionMutationVariables> = { name: 'AdminRevokeUserSession', id: '308306b737f7f4f8c5afca623cb2d24b1f1fa3fe3cdd38b4703c9481d63778c1' };
 export const AdminSetUserActive: TrustedOperation<AdminSetUserActiveMutation, AdminSetUserActiveMutationVariables> = { name: 'AdminSetUserActive', id: '3310fb4ca6433aba02e03901682b0d1bf68a0262eeff9a979d70bf773b250470' };
 export const AdminSetUserRoles: TrustedOperation<AdminSetUserRolesMutation, AdminSetUserRolesMutationVariables> = { name: 'AdminSetUserRoles', id: '508528475f5a57a2ff3481cbefddd9c5ef8b3fc2058171a0a5617bd7af72d13c' };
 export const AdminSignIn: TrustedOperation<AdminSignInMutation, AdminSignInMutationVariables> = { name: 'AdminSignIn', id: '798a7cebbb7957d4ada2843a5ab14b0dd0785537d498314ad3bcd08b0bc6e464' };
@@ -335,4 +351,5 @@ export const AdminUpdateCategory: TrustedOperation<AdminUpdateCategoryMutation, 
 export const AdminUpdateOrderStatus: TrustedOperation<AdminUpdateOrderStatusMutation, AdminUpdateOrderStatusMutationVariables> = { name: 'AdminUpdateOrderStatus', id: '23684bb1b194894400b964502c01bae63261014ecdf8216955e11a63684c09bf' };
 export const AdminUpdateProduct: TrustedOperation<AdminUpdateProductMutation, AdminUpdateProductMutationVariables> = { name: 'AdminUpdateProduct', id: '446424e58bd23470e499ddc71db4b87d1eed77d43334b8667d192a24b2a8da56' };
 export const AdminUsers: TrustedOperation<AdminUsersQuery, AdminUsersQueryVariables> = { name: 'AdminUsers', id: 'a04900ddea95b48691409020ac66d1e3de2f48d5df3d81049059e8c32839f5dd' };
+export const AdminUserSessions: TrustedOperation<AdminUserSessionsQuery, AdminUserSessionsQueryVariables> = { name: 'AdminUserSessions', id: '6f9f153076fd5e2dceb88ddcd88c54c485a21d8e57490103885a4536fe0109af' };
 export const AdminVerifyChain: TrustedOperation<AdminVerifyChainQuery, AdminVerifyChainQueryVariables> = { name: 'AdminVerifyChain', id: '6a4b109ab885f5b2a51f37441b691254536e6b7ffb4e17aadba215c422424753' };

@@ -16,10 +16,12 @@ export const userResolvers = {
     updateProfile: (_: unknown, a: { input: { displayName?: string } }, ctx: UserContext) => ctx.accounts.updateProfile(ctx.caller, a.input),
     setUserRoles: (_: unknown, a: { userId: string; roles: string[] }, ctx: UserContext) => ctx.accounts.setRoles(ctx.caller, a.userId, a.roles),
     setUserActive: (_: unknown, a: { userId: string; active: boolean }, ctx: UserContext) => ctx.accounts.setActive(ctx.caller, a.userId, a.active),
+    revokeUserSession: (_: unknown, a: { userId: string; sessionId: string }, ctx: UserContext) => ctx.sessions.revokeFor(ctx.caller, a.userId, a.sessionId),
   },
   User: {
     __resolveReference: (ref: { id: string }, ctx: UserContext) => ctx.userById.load(ref.id),
     totpEnabled: (u: UserRow) => Boolean(u.totpSecret),
+    sessions: (u: UserRow, _: unknown, ctx: UserContext) => ctx.sessions.listFor(u.id),
   },
   Session: {
     current: (s: SessionRow, _: unknown, ctx: UserContext) => s.id === ctx.caller.sessionId,

@@ -107,21 +107,36 @@ export class SessionService {
   }
 
   list(caller: Caller): Promise<SessionRow[]> {
+    return this.listFor(caller.userId!);
+  }
+
+  /** A user's live sessions; who may ask is decided by the schema (the user themself, or user:read:any). */
+  listFor(userId: string): Promise<SessionRow[]> {
     return this.d.db
       .select()
       .from(sessions)
-      .where(and(eq(sessions.userId, caller.userId!), isNull(sessions.revokedAt), gt(sessions.expiresAt, new Date())))
+      .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, new Date())))
       .orderBy(desc(sessions.lastUsedAt));
   }
 
   /** Ends one of the caller's own sessions; someone else's looks exactly like one that does not exist. */
-  async revokeOwn(caller: Caller, sessionId: string): Promise<boolean> {
+  revokeOwn(caller: Caller, sessionId: string): Promise<boolean> {
+    return this.revokeOf(caller, caller.userId!, sessionId, 'user');
+  }
+
+  /** Ends one session of the given user, for an administrator (the schema requires user:write:any). */
+  revokeFor(caller: Caller, userId: string, sessionId: string): Promise<boolean> {
+    if (!isUuid(userId)) throw notFound('Session not found');
+    return this.revokeOf(caller, userId, sessionId, 'administrator');
+  }
+
+  private async revokeOf(caller: Caller, userId: string, sessionId: string, revokedBy: 'user' | 'administrator'): Promise<boolean> {
     if (!isUuid(sessionId)) throw notFound('Session not found');
     return this.d.db.transaction(async (tx) => {
-      const [s] = await tx.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.id, sessionId), eq(sessions.userId, caller.userId!), isNull(sessions.revokedAt)));
+      const [s] = await tx.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.revokedAt)));
       if (!s) throw notFound('Session not found');
       await this.revokeIn(tx, [s.id]);
-      await this.d.audit(tx, caller, { action: 'auth.logout', outcome: 'SUCCESS', resourceType: 'Session', resourceId: s.id, metadata: { revokedBy: 'user' } });
+      await this.d.audit(tx, caller, { action: 'auth.logout', outcome: 'SUCCESS', resourceType: 'Session', resourceId: s.id, metadata: { revokedBy, userId } });
       return true;
     });
   }
