@@ -44,7 +44,7 @@ export async function startSecuritySubgraph(o: SecurityOptions) {
       name: 'security',
       migrationsFolder,
       trusts: ['user', 'product', 'order'],
-      build: (rt) => {
+      build: async (rt) => {
         const security = new SecurityService(rt.database.db);
         const alerts = rt.metrics.counter('palisade_security_alerts_total', 'Security alerts raised', ['severity', 'type']);
         const deadLetters = rt.metrics.counter('palisade_audit_dead_letters_total', 'Audit records set aside as invalid, by sender and reason', ['sender', 'code']);
@@ -60,6 +60,8 @@ export async function startSecuritySubgraph(o: SecurityOptions) {
               .transaction((tx) => appendAuditEvents(tx, [buildAuditRecord('security', null, { action: 'audit.checkpoint', outcome: 'SUCCESS', resourceType: 'AuditEvent', resourceId: c.headId, metadata: { count: c.count, headHash: c.headHash, signedAt: c.signedAt, keyId: c.keyId, signature: c.signature } })]))
               .then(() => {}),
         });
+        // Anchor at once: from the file or the trail, then a fresh checkpoint if the head has moved since.
+        await checkpoints.restore().then(() => checkpoints.take()).catch((err) => rt.log.warn({ err: (err as Error).name }, 'audit checkpoint could not be taken at start'));
         const checkpointing = every(o.checkpointIntervalMs ?? 60_000, rt.log, { run: () => checkpoints.take(), worthTelling: () => false, done: 'audit checkpoint taken', failed: 'audit checkpoint could not be taken' });
         return {
           name: 'security',

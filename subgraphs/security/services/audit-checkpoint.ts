@@ -63,6 +63,24 @@ export class AuditCheckpoints {
     }
   }
 
+  /**
+   * Without a file, the newest authentic checkpoint recorded in the trail itself, so a restart still holds the
+   * chain against something. Weaker than the file: the tables' owner can delete those records with the tail.
+   */
+  async restore(): Promise<AuditCheckpoint | null> {
+    if (this.latestKnown) return this.latestKnown;
+    const rows = await queryRows<{ resource_id: string | null; metadata: Partial<AuditCheckpoint> | null }>(
+      this.o.db,
+      sql`select resource_id, metadata from security.audit_events where action = 'audit.checkpoint' and service = 'security' order by seq desc limit 20`,
+    );
+    for (const r of rows) {
+      const m = r.metadata ?? {};
+      const c = { count: Number(m.count), headId: r.resource_id, headHash: String(m.headHash), signedAt: String(m.signedAt), keyId: String(m.keyId), signature: String(m.signature) };
+      if (this.isAuthentic(c)) return (this.latestKnown = c);
+    }
+    return null;
+  }
+
   /** The last authentic line of the file; a forged or torn line is skipped (and said). */
   private fromFile(): AuditCheckpoint | null {
     if (!this.o.file || !existsSync(this.o.file)) return null;

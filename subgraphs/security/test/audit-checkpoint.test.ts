@@ -18,7 +18,7 @@ afterEach(async () => {
   }
 });
 
-async function start(db?: Awaited<ReturnType<typeof suiteDatabase>>, file = join(mkdtempSync(join(tmpdir(), 'palisade-checkpoints-')), 'audit.checkpoints')) {
+async function start(db?: Awaited<ReturnType<typeof suiteDatabase>>, file: string | null = join(mkdtempSync(join(tmpdir(), 'palisade-checkpoints-')), 'audit.checkpoints')) {
   const database = db ?? (await suiteDatabase());
   const sg = await startSecuritySubgraph({ port: 0, databaseUrl: database.url, pgliteDir: null, checkpointFile: file, checkpointIntervalMs: 100 });
   return { sg, database, file };
@@ -40,6 +40,18 @@ const signedUpToNow = async (sg: StartedSubgraph) => {
   await waitFor(async () => ((await checkpoint(sg))?.count ?? 0) >= n, 'a checkpoint over the trail');
 };
 
+/** Edits one record and recomputes every hash from the start, as the tables' owner could. */
+const rewrite = async (sg: StartedSubgraph, index: number, patch: { action?: string; outcome?: string }) => {
+  const rows = await sg.database.db.select().from(auditEvents).orderBy(asc(auditEvents.seq));
+  let prev = GENESIS_HASH;
+  for (const [i, row] of rows.entries()) {
+    const edited = i === index ? { ...row, ...patch } : row;
+    const hash = auditHash(prev, edited);
+    await sg.database.db.update(auditEvents).set({ action: edited.action, outcome: edited.outcome, prevHash: prev, hash }).where(eq(auditEvents.seq, row.seq));
+    prev = hash;
+  }
+};
+
 /** What the tables' owner can do: switch the trigger off and write whatever it likes. */
 const asOwner = async (sg: StartedSubgraph, change: () => Promise<void>) => {
   await queryRows(sg.database.db, sql`alter table security.audit_events disable trigger audit_events_no_update_delete`);
@@ -58,16 +70,7 @@ describe('tamper evidence that survives the table’s owner', () => {
     await signedUpToNow(sg);
     expect(await verify(sg)).toMatchObject({ valid: true, reason: null });
 
-    await asOwner(sg, async () => {
-      const rows = await sg.database.db.select().from(auditEvents).orderBy(asc(auditEvents.seq));
-      let prev = GENESIS_HASH;
-      for (const [i, row] of rows.entries()) {
-        const edited = i === 2 ? { ...row, outcome: 'FAILURE' } : row;
-        const hash = auditHash(prev, edited);
-        await sg.database.db.update(auditEvents).set({ outcome: edited.outcome, prevHash: prev, hash }).where(eq(auditEvents.seq, row.seq));
-        prev = hash;
-      }
-    });
+    await asOwner(sg, () => rewrite(sg, 2, { outcome: 'FAILURE' }));
 
     // The chain alone is consistent again: only the signed checkpoint can tell.
     expect((await verifyChain(sg.database.db)).valid).toBe(true);
@@ -95,6 +98,20 @@ describe('tamper evidence that survives the table’s owner', () => {
     const again = await start(first.database, first.file);
     running.push({ sg: again.sg, drop: first.database.drop });
     expect(await verify(again.sg)).toMatchObject({ valid: false, checkpoint: { count: signed } });
-    expect(readFileSync(first.file, 'utf8').trim().split('\n').length).toBeGreaterThanOrEqual(1);
+    expect(readFileSync(first.file!, 'utf8').trim().split('\n').length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('after a restart without a file, holds the chain against the checkpoint recorded in the trail', async () => {
+    const first = await start(undefined, null);
+    await send(first.sg, 4);
+    await signedUpToNow(first.sg);
+    const signed = (await checkpoint(first.sg))!.count;
+    // Edited with every hash recomputed, the checkpoint records left as they were; then the service restarts.
+    await asOwner(first.sg, () => rewrite(first.sg, 0, { action: 'auth.logout' }));
+    await first.sg.stop();
+    const again = await start(first.database, null);
+    running.push({ sg: again.sg, drop: first.database.drop });
+    expect((await verifyChain(again.sg.database.db)).valid).toBe(true);
+    expect(await verify(again.sg)).toMatchObject({ valid: false, checkpoint: { count: signed } });
   });
 });
