@@ -277,7 +277,7 @@ export type AdminDashboardQueryVariables = Exact<{
 }>;
 
 
-export type AdminDashboardQuery = { securityStats: { windowHours: number, totalEvents: number, failedLogins: number, accessDenials: number, rateLimited: number, alertsBySeverity: Array<{ severity: Severity, count: number }>, topSourceIps: Array<{ ip: string, count: number }> }, securityAlerts: { totalCount: number, edges: Array<{ node: { id: string, type: string, severity: Severity, description: string, sourceIp?: string | null, createdAt: string, acknowledgedAt?: string | null } }> } };
+export type AdminDashboardQuery = { securityStats: { windowHours: number, totalEvents: number, failedLogins: number, accessDenials: number, rateLimited: number, timeline: Array<{ start: string, events: number, failedLogins: number, alertsBySeverity: Array<{ severity: Severity, count: number }> }>, alertsBySeverity: Array<{ severity: Severity, count: number }>, topSourceIps: Array<{ ip: string, count: number }> }, securityAlerts: { totalCount: number, edges: Array<{ node: { id: string, type: string, severity: Severity, description: string, sourceIp?: string | null, createdAt: string, acknowledgedAt?: string | null } }> } };
 
 export type AdminAlertsQueryVariables = Exact<{
   filter?: InputMaybe<AlertFilter>;
@@ -337,7 +337,7 @@ export const AdminArchiveProduct: TrustedOperation<AdminArchiveProductMutation, 
 export const AdminAuditTrail: TrustedOperation<AdminAuditTrailQuery, AdminAuditTrailQueryVariables> = { name: 'AdminAuditTrail', id: '3e1665e1b77a92baead23bf1449e2794846b2175ea48d64162e8da2d1cb6da77' };
 export const AdminCreateCategory: TrustedOperation<AdminCreateCategoryMutation, AdminCreateCategoryMutationVariables> = { name: 'AdminCreateCategory', id: '39e2f1579d146506cbdc2a5b6223a7cdb54015df313bb99c0928d2c907837330' };
 export const AdminCreateProduct: TrustedOperation<AdminCreateProductMutation, AdminCreateProductMutationVariables> = { name: 'AdminCreateProduct', id: 'b04e085db65d14447ebb0d755b91dea59e800750a44d1cdb895868eeb1580a26' };
-export const AdminDashboard: TrustedOperation<AdminDashboardQuery, AdminDashboardQueryVariables> = { name: 'AdminDashboard', id: '182a627cf1fcab28a38fefbaa08b09518922513a81520882651e3876d5613bc7' };
+export const AdminDashboard: TrustedOperation<AdminDashboardQuery, AdminDashboardQueryVariables> = { name: 'AdminDashboard', id: 'fc8f4f22ca745a223180a4a765a7b747a1815cbda731a2eb99e45820031234b2' };
 export const AdminOrder: TrustedOperation<AdminOrderQuery, AdminOrderQueryVariables> = { name: 'AdminOrder', id: 'a185e892b4a59c223cf35d15c0373e30a6d78893be44ea3b26f9c9f856d2faba' };
 export const AdminOrders: TrustedOperation<AdminOrdersQuery, AdminOrdersQueryVariables> = { name: 'AdminOrders', id: 'f80e30b0d68544b6179dc93e7c0408c9707dae28a25342350d4cbfbf8efa35b9' };
 export const AdminProducts: TrustedOperation<AdminProductsQuery, AdminProductsQueryVariables> = { name: 'AdminProducts', id: 'c5bbc8bf939c9b89dae432a85398849ce76c7778c1b0b43af4cf93595a50ea2a' };

@@ -94,6 +94,7 @@ export class SecurityService {
     );
     return {
       windowHours: hours,
+      timeline: await this.timeline(hours, since),
       totalEvents: counts?.total ?? 0,
       failedLogins: counts?.failed ?? 0,
       accessDenials: counts?.denied ?? 0,
@@ -101,6 +102,36 @@ export class SecurityService {
       alertsBySeverity: SEVERITIES.map((severity) => ({ severity, count: bySeverity.find((s) => s.severity === severity)?.count ?? 0 })),
       topSourceIps: topIps,
     };
+  }
+
+  /** Events, failed sign-ins and alerts by severity per hour (per day past two days), oldest first, gaps as zeros. */
+  private async timeline(hours: number, since: string) {
+    const step = hours <= 48 ? 3_600_000 : 86_400_000;
+    // Buckets as epoch seconds floored to the step: the same in every session time zone.
+    const seconds = step / 1000;
+    const events = await queryRows<{ bucket: string | number; events: number; failed: number }>(
+      this.db,
+      sql`select (floor(extract(epoch from occurred_at) / ${seconds}) * ${seconds})::bigint as bucket, count(*)::int as events, count(*) filter (where action = 'auth.login_failed')::int as failed
+          from security.audit_events where occurred_at >= ${since}::timestamptz group by 1`,
+    );
+    const alerts = await queryRows<{ bucket: string | number; severity: string; count: number }>(
+      this.db,
+      sql`select (floor(extract(epoch from created_at) / ${seconds}) * ${seconds})::bigint as bucket, severity, count(*)::int as count
+          from security.security_alerts where created_at >= ${since}::timestamptz group by 1, 2`,
+    );
+    const key = (b: string | number) => Number(b) * 1000;
+    const first = Math.floor(new Date(since).getTime() / step) * step;
+    const buckets = [];
+    for (let start = first; start <= Date.now(); start += step) {
+      const e = events.find((r) => key(r.bucket) === start);
+      buckets.push({
+        start: new Date(start),
+        events: e?.events ?? 0,
+        failedLogins: e?.failed ?? 0,
+        alertsBySeverity: SEVERITIES.map((severity) => ({ severity, count: alerts.find((a) => key(a.bucket) === start && a.severity === severity)?.count ?? 0 })),
+      });
+    }
+    return buckets;
   }
 
   async acknowledge(caller: Caller, id: string): Promise<SecurityAlertRow> {
