@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
+import { generate } from 'otplib';
 import { ADMIN, createTestEnvironment, type TestEnvironment } from './harness/supergraph.ts';
 import { codesOf, type GraphQLResponse } from './harness/client.ts';
 
@@ -26,8 +27,8 @@ const visible = (r: GraphQLResponse) => ({ status: r.status, errors: (r.errors ?
 async function owner(home: string) {
   const email = `owner-${randomBytes(5).toString('hex')}@example.com`;
   const password = `pw-${randomBytes(10).toString('hex')}`;
-  await env.asAnonymous().from(home).ok('mutation($i: RegisterInput!) { register(input: $i) { accessToken } }', { i: { email, password, displayName: 'Owner' } });
-  return { email, password };
+  const r = await env.asAnonymous().from(home).ok<{ register: { accessToken: string } }>('mutation($i: RegisterInput!) { register(input: $i) { accessToken } }', { i: { email, password, displayName: 'Owner' } });
+  return { email, password, token: r.register.accessToken };
 }
 
 async function attack(ip: string, email: string, times: number) {
@@ -79,6 +80,28 @@ describe('lockout without lockout-DoS', () => {
     expect(codes.slice(5).every((c) => c === 'ACCOUNT_LOCKED')).toBe(true);
     // a new privacy address in the owner's own /64 is still the owner's known client
     expect(codesOf(await signIn('2001:db8:1:2:abcd:ef01:2345:6789', o.email, o.password))).toEqual([]);
+  });
+
+  it('an unknown client of a locked account gets in with the second factor (step-up), checked before the password', async () => {
+    const home = freshIp();
+    const o = await owner(home);
+    const me = env.asAnonymous().from(home).withToken(o.token);
+    const { enrollTotp } = await me.ok<{ enrollTotp: { secret: string } }>('mutation { enrollTotp { secret } }');
+    await me.ok('mutation($c: String!) { confirmTotp(code: $c) }', { c: await generate({ secret: enrollTotp.secret }) });
+    const attacker = freshIp();
+    await attack(attacker, o.email, 50);
+    const travelling = freshIp();
+    const login = (ip: string, password: string, totpCode?: string) => env.asAnonymous().from(ip).request(LOGIN, { i: { email: o.email, password, totpCode } });
+    expect(codesOf(await login(travelling, o.password))).toEqual(['ACCOUNT_LOCKED']);
+    expect(codesOf(await login(travelling, o.password, '000000'))).toEqual(['ACCOUNT_LOCKED']);
+    const now = Math.floor(Date.now() / 1000);
+    // a good code with a wrong password answers as the lock does: no password oracle behind the code
+    expect(codesOf(await login(travelling, 'not-the-password-1', await generate({ secret: enrollTotp.secret, epoch: now - 30 })))).toEqual(['ACCOUNT_LOCKED']);
+    // (the next time step's code: never the one spent on confirmTotp above)
+    const code = await generate({ secret: enrollTotp.secret, epoch: now + 30 });
+    expect(codesOf(await login(freshIp(), o.password, code))).toEqual([]);
+    // the attacker's own address stays locked, code or not
+    expect(codesOf(await login(attacker, o.password, code))).toEqual(['ACCOUNT_LOCKED']);
   });
 
   it('the bootstrap administrator keeps signing in from its known client', async () => {

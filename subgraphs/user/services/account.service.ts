@@ -2,7 +2,7 @@ import { and, count, eq, ilike, inArray, ne, or, sql, type SQL } from 'drizzle-o
 import { badInput, conflict, hashNewPassword, hashPassword, isRole, notFound, PublicError, ErrorCode, verifyPassword, forbidden, type Caller, type Role } from '@palisade/auth';
 import { decodeCursor, KEYSET_CURSOR, isUuid, keysetAfter, keysetOrder, pageSize, toConnection, type AuditWriter, type Connection, type Db, type Logger } from '@palisade/kit';
 import { users, type UserRow } from '../db/schema.ts';
-import type { LockoutService } from './lockout.service.ts';
+import { accountLocked, type LockoutService } from './lockout.service.ts';
 import type { RecoveryService } from './recovery.service.ts';
 import { SecretGuard, WrongSecret, type TokenKind } from './secret-guard.ts';
 import type { AuthPayload, SessionService } from './session.service.ts';
@@ -53,12 +53,14 @@ export class AccountService {
       email = normalizeEmail(input.email);
     } catch {}
     const [user] = email ? await this.d.db.select().from(users).where(eq(users.email, email)).limit(1) : [];
-    // A stranger's failures lock the account for unknown clients only; the owner's known client gets in.
-    await this.d.lockout.assertMayTry(typed, caller.ip, () => this.d.sessions.isKnownClient(user?.id ?? null, caller.ip));
+    // A stranger's failures lock the account for unknown clients only; the owner's known client gets in, and
+    // an unknown one with the second factor (checked first: the lock is no password oracle for anyone else).
+    const stepUp = await this.d.lockout.assertMayTry(typed, caller.ip, () => this.d.sessions.isKnownClient(user?.id ?? null, caller.ip), Boolean(input.totpCode));
+    const steppedUp = stepUp !== null && Boolean(user?.totpSecret) && (await this.d.totp.check(user!, user!.totpSecret!, input.totpCode));
     // Unknown email and wrong password take the same path and the same time (a dummy hash is checked).
-    const passwordOk = await verifyPassword(user?.passwordHash, input.password);
-    let reason = !user ? 'unknown_email' : !passwordOk ? 'bad_password' : !user.active ? 'inactive' : null;
-    if (!reason && user?.totpSecret) {
+    const passwordOk = stepUp === null || steppedUp ? await verifyPassword(user?.passwordHash, input.password) : false;
+    let reason = stepUp !== null && !steppedUp ? 'locked_bad_totp' : !user ? 'unknown_email' : !passwordOk ? 'bad_password' : !user.active ? 'inactive' : null;
+    if (!reason && user?.totpSecret && !steppedUp) {
       if (!input.totpCode) throw new PublicError(ErrorCode.UNAUTHENTICATED, 'A one-time code is required', { field: 'totpCode' });
       if (!(await this.d.totp.check(user, user.totpSecret, input.totpCode))) reason = 'bad_totp';
     }
@@ -70,6 +72,8 @@ export class AccountService {
         await this.d.audit(tx, caller, { action: 'auth.login_failed', outcome: 'FAILURE', ...subject, metadata: { reason, email: user ? undefined : typed.slice(0, 100) } });
         if (lockedFor) await this.d.audit(tx, caller, { action: 'auth.locked', outcome: 'DENIED', ...subject, metadata: { seconds: lockedFor } });
       });
+      // While locked, every failure answers as the lock does, whatever was wrong.
+      if (stepUp !== null) throw accountLocked(stepUp);
       if (reason === 'bad_totp') throw new PublicError(ErrorCode.UNAUTHENTICATED, 'Invalid one-time code', { field: 'totpCode' });
       throw invalidCredentials();
     }

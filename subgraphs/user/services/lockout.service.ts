@@ -11,6 +11,11 @@ const WINDOW_SECONDS = 15 * 60;
 const MAX_LOCK_SECONDS = 15 * 60;
 
 const locked = (seconds: number) => new PublicError(ErrorCode.ACCOUNT_LOCKED, 'Too many failed attempts; the account is locked for a while', { retryAfterSeconds: seconds });
+/** The account's lock, which its second factor gets past; said the same for every email. */
+export const accountLocked = (seconds: number) =>
+  new PublicError(ErrorCode.ACCOUNT_LOCKED, 'Too many failed attempts; the account is locked for a while. A one-time code (two-factor sign-in) or a password reset gets you in now', {
+    retryAfterSeconds: seconds,
+  });
 const throttled = (seconds: number) => new PublicError(ErrorCode.RATE_LIMITED, 'Too many failed attempts from this address; try again later', { retryAfterSeconds: seconds });
 
 /**
@@ -19,7 +24,7 @@ const throttled = (seconds: number) => new PublicError(ErrorCode.RATE_LIMITED, '
  *   15 minutes), whoever it is — the owner's own client included;
  * - per account: 5 failures from anywhere lock the account for clients it does not know, so guessing spread
  *   over many addresses stops too; a client the owner signed in from before (a known client) is not locked
- *   out by strangers' failures;
+ *   out by strangers' failures, and an unknown one gets past with the second factor (step-up) or a reset;
  * - per address, over all accounts: LOGIN_IP_FAILURE_LIMIT failures throttle the address itself.
  * Accounts are keyed by the email as typed, so unknown emails lock exactly like real ones and reveal nothing;
  * an address is an IPv4 address or an IPv6 /64 (clientAddressKey), so rotating within one's network is no way out.
@@ -41,9 +46,11 @@ export class LockoutService {
 
   /**
    * Throws when this attempt must not even be tried. `knownClient` is asked only while the account is locked
-   * for strangers, and the same work is done for unknown emails.
+   * for strangers, and the same work is done for unknown emails. With `stepUp` (the caller offers a second
+   * factor), an unknown client of a locked account may go on: the lock's remaining seconds are returned, and
+   * the caller must check the second factor before anything else.
    */
-  async assertMayTry(email: string, ip: string | null, knownClient: () => Promise<boolean>): Promise<void> {
+  async assertMayTry(email: string, ip: string | null, knownClient: () => Promise<boolean>, stepUp = false): Promise<number | null> {
     if (ip) await this.assertAddress('login', ip);
     const acct = this.account(email);
     if (ip) {
@@ -51,7 +58,9 @@ export class LockoutService {
       if (pairLock) throw locked(pairLock);
     }
     const accountLock = await this.store.ttl(`lock:acct:${acct}`);
-    if (accountLock && !(await knownClient())) throw locked(accountLock);
+    if (!accountLock || (await knownClient())) return null;
+    if (!stepUp) throw accountLocked(accountLock);
+    return accountLock;
   }
 
   /** Counts a failure; returns the lock length in seconds when this failure started a lock. */
