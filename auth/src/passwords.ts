@@ -152,7 +152,11 @@ let shared = createPasswordHasher();
 
 /** Sets the process's hashing bounds (entry points, from configuration); the queue starts empty. */
 export function configurePasswordHashing(limits: Partial<HashingLimits>): void {
-  shared = createPasswordHasher({ ...DEFAULT_HASHING_LIMITS, ...limits });
+  const l = { ...DEFAULT_HASHING_LIMITS, ...limits };
+  if (![l.concurrency, l.hashConcurrency].every((n) => Number.isInteger(n) && n >= 1) || l.hashConcurrency > l.concurrency || l.maxQueuedHashes < 0 || l.maxQueuedVerifies < 0) {
+    throw new Error('password hashing: concurrency and new-hash concurrency must be at least 1, the latter at most the former; queues at least 0');
+  }
+  shared = createPasswordHasher(l);
 }
 
 export const passwordHashingQueue = () => shared.queue;

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'graphql';
 import { randomBytes } from 'node:crypto';
-import { PublicError, type SecretBox } from '@palisade/auth';
-import { createAuditWriter, envOptional, every, isProduction, loadDataKeys, runSubgraph, ConfigError, sendJson, type SubgraphOptions } from '@palisade/kit';
+import { configurePasswordHashing, PublicError, type SecretBox } from '@palisade/auth';
+import { createAuditWriter, envInt, envOptional, every, isProduction, loadDataKeys, runSubgraph, ConfigError, sendJson, type SubgraphOptions } from '@palisade/kit';
 import { auditOutbox } from './db/schema.ts';
 import { resolvers } from './resolvers/index.ts';
 import { policies } from './rules.ts';
@@ -35,6 +35,8 @@ export interface UserSubgraphOptions extends SubgraphOptions {
 
 export async function startUserSubgraph(o: UserSubgraphOptions) {
   const box = o.dataKeys ?? loadDataKeys();
+  // Argon2 and strength checks are bounded so a registration flood cannot starve sign-ins (auth/passwords.ts).
+  configurePasswordHashing({ concurrency: envInt('PASSWORD_HASH_CONCURRENCY', 4), hashConcurrency: envInt('PASSWORD_NEW_HASH_CONCURRENCY', 2), maxQueuedHashes: envInt('PASSWORD_HASH_QUEUE', 16) });
   let services!: UserServices;
   let keys!: SigningKeyService;
   let mailer!: Mailer;
