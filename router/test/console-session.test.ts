@@ -18,6 +18,8 @@ describe('the console refresh cookie', () => {
     // A page elsewhere that gets the browser to send the cookie gains nothing: wrong origin, or no console header.
     expect(tokenSent(ctx({ [CONSOLE_HEADER]: '1', cookie, origin: 'https://evil.example' }))).toBe('');
     expect(tokenSent(ctx({ cookie, origin: 'http://palisade.test:4000' }))).toBe('');
+    // No cookie, no session: answered at the router, so a signed-out page load is no failed token check.
+    expect(() => tokenSent(ctx({ [CONSOLE_HEADER]: '1' }))).toThrow(/No console session/);
     // Any other operation name never sees it, whatever it asks for.
     fc.assert(
       fc.property(fc.string(), (name) => {

@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { HttpContext } from '@palisade/kit';
+import { HttpError, type HttpContext } from '@palisade/kit';
 
 export interface ConsoleSessionOptions {
   /** Secure cookies: on whenever the router serves TLS. */
@@ -46,10 +46,15 @@ export function useConsoleSession(o: ConsoleSessionOptions) {
     }
   };
 
-  /** Puts the cookie's refresh token into the console's refresh operation; nothing else ever sees it. */
+  /**
+   * Puts the cookie's refresh token into the console's refresh operation; nothing else ever sees it. With
+   * no cookie there is no session to resume, and the router answers at once instead of asking the API.
+   */
   const prepare = (h: HttpContext, body: Record<string, unknown>): Record<string, unknown> => {
     if (!isConsole(h) || body.operationName !== REFRESH) return body;
-    return { ...body, variables: { ...(body.variables as Record<string, unknown> | undefined), refreshToken: cookieValue(h, CONSOLE_COOKIE) ?? '' } };
+    const token = cookieValue(h, CONSOLE_COOKIE);
+    if (!token) throw new HttpError(401, 'UNAUTHENTICATED', 'No console session; sign in');
+    return { ...body, variables: { ...(body.variables as Record<string, unknown> | undefined), refreshToken: token } };
   };
 
   const plugin: ApolloServerPlugin<{ console?: boolean }> = {
