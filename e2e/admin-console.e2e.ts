@@ -86,6 +86,27 @@ describe('the admin console in a real browser', () => {
     await context.close();
   }, 120_000);
 
+  it('counts no failed token check when a signed-out operator opens the console', async () => {
+    if (!browser) return;
+    const admin = await env.asAdmin();
+    const rejected = async () =>
+      (await admin.ok<{ auditEvents: { totalCount: number; edges: { node: { requestId: string | null } }[] } }>('{ auditEvents(filter: { action: "auth.token_rejected" }, first: 50) { totalCount edges { node { requestId } } } }')).auditEvents;
+    const before = (await rejected()).totalCount;
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    for (let i = 0; i < 3; i++) {
+      await page.goto(consoleUrl);
+      await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    }
+    // One refused token of our own, after the page loads: the user subgraph's outbox relays in order, so
+    // once this marker is in the trail, anything those loads caused is there too.
+    const marker = `marker-${Date.now()}`;
+    await env.asAnonymous().request('mutation { refreshSession(refreshToken: "not-a-token") { expiresIn } }', undefined, { 'x-request-id': marker });
+    await expect.poll(async () => (await rejected()).edges.some((e) => e.node.requestId === marker), { timeout: 15_000 }).toBe(true);
+    expect((await rejected()).totalCount).toBe(before + 1);
+    await context.close();
+  }, 60_000);
+
   it('shows a manager only the screens their scopes allow, and the API refuses the rest anyway', async () => {
     if (!browser) return;
     const c = await env.asCustomer('Manager');
