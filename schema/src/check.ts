@@ -6,6 +6,7 @@ import { findUnannotatedFields } from './annotations.ts';
 import { findBreakingChanges } from './breaking.ts';
 import { staleInputPermissions } from './input-permissions.ts';
 import { buildConsoleTypes, CONSOLE_TYPES_FILE } from './console-types.ts';
+import { staleResolverTypes } from './resolver-types.ts';
 import { loadSubgraphs, REPO_ROOT, SUBGRAPHS, SUPERGRAPH_FILE } from './subgraphs.ts';
 
 export interface CheckOptions {
@@ -22,6 +23,7 @@ export async function runSchemaCheck(o: CheckOptions): Promise<{ problems: strin
   const subgraphs = loadSubgraphs(root, o.subgraphs ?? SUBGRAPHS);
   const problems: string[] = [...subgraphs.flatMap(findUnannotatedFields), ...staleInputPermissions(root, subgraphs)];
   const notes: string[] = [];
+  problems.push(...(await staleResolverTypes(root)));
   const composed = composeSupergraph(subgraphs);
   if (!composed.supergraphSdl) return { problems: [...problems, ...composed.errors], notes };
   if (existsSync(join(root, OPERATIONS_DIR))) {

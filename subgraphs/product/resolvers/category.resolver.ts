@@ -1,18 +1,16 @@
-import type { ProductContext } from '../context.ts';
-import type { CategoryRow } from '../db/schema.ts';
-import type { CategoryChanges } from '../services/category.service.ts';
+import type { Resolvers } from '../generated/resolvers.ts';
 
 export const categoryResolvers = {
   Query: {
-    categories: (_: unknown, __: unknown, ctx: ProductContext) => ctx.catalog.listCategories(),
+    categories: (_, __, ctx) => ctx.catalog.listCategories(),
   },
   Mutation: {
-    createCategory: (_: unknown, a: { input: { name: string; slug: string; parentId?: string | null } }, ctx: ProductContext) => ctx.catalog.createCategory(ctx.caller, a.input),
-    updateCategory: (_: unknown, a: { id: string; input: CategoryChanges }, ctx: ProductContext) => ctx.categories.update(ctx.caller, a.id, a.input),
+    createCategory: (_, a, ctx) => ctx.catalog.createCategory(ctx.caller, a.input),
+    updateCategory: (_, a, ctx) => ctx.categories.update(ctx.caller, a.id, a.input),
   },
   Category: {
-    __resolveReference: (ref: { id: string }, ctx: ProductContext) => ctx.categoryById.load(ref.id),
-    parent: (c: CategoryRow, _: unknown, ctx: ProductContext) => (c.parentId ? ctx.categoryById.load(c.parentId) : null),
-    children: (c: CategoryRow, _: unknown, ctx: ProductContext) => ctx.catalog.childrenOf(c.id),
+    __resolveReference: (ref, ctx) => ctx.categoryById.load(ref.id),
+    parent: (c, _, ctx) => (c.parentId ? ctx.categoryById.load(c.parentId) : null),
+    children: (c, _, ctx) => ctx.catalog.childrenOf(c.id),
   },
-};
+} satisfies Resolvers;

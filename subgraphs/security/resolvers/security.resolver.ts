@@ -1,27 +1,29 @@
-import { DateTimeScalar, JSONScalar } from '@palisade/kit';
+import { DateTimeScalar, JSONScalar, type SubgraphDefinition } from '@palisade/kit';
 import type { SecurityContext } from '../context.ts';
-import type { AuditEventRow, SecurityAlertRow } from '../db/schema.ts';
-import type { AlertFilter, AuditFilter } from '../services/security.service.ts';
+import type { Resolvers } from '../generated/resolvers.ts';
 
-export const resolvers = {
+const typed: Resolvers = {
   DateTime: DateTimeScalar,
   JSON: JSONScalar,
   Query: {
-    auditEvents: (_: unknown, a: { filter?: AuditFilter; first?: number; after?: string }, ctx: SecurityContext) => ctx.security.auditEvents(a.filter, a.first, a.after),
-    securityAlerts: (_: unknown, a: { filter?: AlertFilter; first?: number; after?: string }, ctx: SecurityContext) => ctx.security.alerts(a.filter, a.first, a.after),
-    securityStats: (_: unknown, a: { windowHours?: number }, ctx: SecurityContext) => ctx.security.stats(a.windowHours),
-    verifyAuditTrail: (_: unknown, __: unknown, ctx: SecurityContext) => ctx.verifyTrail(),
-    auditCheckpoint: (_: unknown, __: unknown, ctx: SecurityContext) => ctx.latestCheckpoint(),
+    auditEvents: (_, a, ctx) => ctx.security.auditEvents(a.filter, a.first, a.after),
+    securityAlerts: (_, a, ctx) => ctx.security.alerts(a.filter, a.first, a.after),
+    securityStats: (_, a, ctx) => ctx.security.stats(a.windowHours),
+    verifyAuditTrail: (_, __, ctx) => ctx.verifyTrail(),
+    auditCheckpoint: (_, __, ctx) => ctx.latestCheckpoint(),
   },
   Mutation: {
-    acknowledgeAlert: (_: unknown, a: { id: string }, ctx: SecurityContext) => ctx.security.acknowledge(ctx.caller, a.id),
+    acknowledgeAlert: (_, a, ctx) => ctx.security.acknowledge(ctx.caller, a.id),
   },
   AuditEvent: {
-    __resolveReference: (ref: { id: string }, ctx: SecurityContext) => ctx.eventById(ref.id),
-    actor: (e: AuditEventRow) => (e.actorId ? { __typename: 'User', id: e.actorId } : null),
+    __resolveReference: (ref, ctx) => ctx.eventById(ref.id),
+    actor: (e) => (e.actorId ? { __typename: 'User', id: e.actorId } : null),
   },
   SecurityAlert: {
-    __resolveReference: (ref: { id: string }, ctx: SecurityContext) => ctx.alertById(ref.id),
-    user: (a: SecurityAlertRow) => (a.userId ? { __typename: 'User', id: a.userId } : null),
+    __resolveReference: (ref, ctx) => ctx.alertById(ref.id),
+    user: (a) => (a.userId ? { __typename: 'User', id: a.userId } : null),
   },
 };
+
+// Checked against the SDL above; buildSubgraphSchema's map has no shape for __resolveReference(reference, context).
+export const resolvers = typed as SubgraphDefinition<SecurityContext>['resolvers'];
