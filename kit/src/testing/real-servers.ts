@@ -61,6 +61,25 @@ export async function waitFor(check: () => Promise<boolean>, what: string, timeo
   throw new Error(`${what} did not become ready within ${timeoutMs / 1000}s`);
 }
 
+/**
+ * Retries an assertion until it passes; after `timeoutMs` fails with the last assertion's own error, so the
+ * report says what was expected and what was seen. Returns what `assertion` returned on its passing run.
+ */
+export async function eventually<T>(assertion: () => T | Promise<T>, what: string, timeoutMs = 30_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await assertion();
+    } catch (err) {
+      if (Date.now() >= until) {
+        if (err instanceof Error) err.message = `${what}, still after ${timeoutMs / 1000}s: ${err.message}`;
+        throw err;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 function stopProcess(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null) return resolve();

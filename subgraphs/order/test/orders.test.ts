@@ -1,54 +1,37 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import type { Caller } from '@palisade/auth';
 import type { StartedSubgraph } from '@palisade/kit';
-import { signedSubgraphRequest, suiteDatabase, testCaller } from '@palisade/kit/testing/index';
-import { startProductSubgraph } from '@palisade/product';
+import { eventually, signedSubgraphRequest, suiteDatabase, testCaller } from '@palisade/kit/testing/index';
 import { auditOutbox, orders } from '../db/schema.ts';
 import { startOrderSubgraph } from '../index.ts';
+import { startProductStandIn, type ProductStandIn } from './product-stand-in.ts';
 
-// Both subgraphs share the suite's database; each keeps to its own Postgres schema.
-let product: StartedSubgraph;
+// The product subgraph is a signed stand-in for its internal stock routes (subgraphs never import each other);
+// a test can take it "down".
+let product: ProductStandIn;
 let order: StartedSubgraph;
 let db: Awaited<ReturnType<typeof suiteDatabase>>;
-// The order subgraph reaches the product subgraph through this, so a test can take it "down".
-let link: Server;
-let productDown = false;
 const manager = testCaller({ userId: randomUUID(), roles: ['MANAGER'] });
 const alice = testCaller({ userId: randomUUID() });
 const bob = testCaller({ userId: randomUUID() });
 
 beforeAll(async () => {
   db = await suiteDatabase();
-  // Its reservation sweeper never finds an expired reservation within a run; kept off any stray local port.
-  product = await startProductSubgraph({ port: 0, databaseUrl: db.url, pgliteDir: null, peers: { security: 'http://127.0.0.1:9', order: 'http://127.0.0.1:9' } });
-  link = await productLink(product.url.replace(/\/graphql$/, ''));
+  product = await startProductStandIn();
   process.env.RESTOCK_RETRY_MS = '200';
-  order = await startOrderSubgraph({ port: 0, databaseUrl: db.url, pgliteDir: null, peers: { product: `http://127.0.0.1:${(link.address() as { port: number }).port}/graphql`, security: 'http://127.0.0.1:9' } });
+  order = await startOrderSubgraph({ port: 0, databaseUrl: db.url, pgliteDir: null, peers: { product: `${product.url}/graphql`, security: 'http://127.0.0.1:9' } });
 });
 afterAll(async () => {
   await order?.stop();
-  link?.close();
-  await product?.stop();
+  await product?.close();
   await db?.drop();
+  // Every call the order subgraph made carried a valid signature for the product subgraph.
+  expect(product?.refused).toBe(0);
 });
 
-function productLink(target: string): Promise<Server> {
-  const server = createServer(async (req, res) => {
-    if (productDown) return void res.writeHead(503).end();
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== 'host' && k !== 'content-length')) as Record<string, string>;
-    const answer = await fetch(target + req.url, { method: req.method, headers, body: Buffer.concat(chunks) });
-    res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await answer.arrayBuffer()));
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
 type Result = Awaited<ReturnType<typeof signedSubgraphRequest>>;
-const asProduct = (caller: Caller, query: string, variables?: Record<string, unknown>) => signedSubgraphRequest(product.url, 'product', caller, query, variables);
 const asOrder = (caller: Caller, query: string, variables?: Record<string, unknown>) => signedSubgraphRequest(order.url, 'order', caller, query, variables);
 const codes = (r: Result) => (r.body.errors ?? []).map((e) => e.extensions?.code);
 
@@ -56,14 +39,8 @@ const address = { line1: '1 Main St', city: 'Springfield', postalCode: '12345', 
 const PLACE = 'mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id status customer { id } total { amount currency } items { product { id } quantity unitPrice { amount currency } lineTotal { amount } } } }';
 const place = (caller: Caller, items: { productId: string; quantity: number }[], extra: Record<string, unknown> = {}) => asOrder(caller, PLACE, { i: { items, shippingAddress: address, ...extra } });
 
-async function newProduct(price: string, stock: number) {
-  const r = await asProduct(manager, 'mutation($i: CreateProductInput!) { createProduct(input: $i) { id } }', {
-    i: { sku: `O-${randomUUID().slice(0, 8)}`, name: `Item ${price}`, description: '', price, currency: 'USD', initialStock: stock },
-  });
-  expect(r.body.errors).toBeUndefined();
-  return r.body.data!.createProduct.id as string;
-}
-const stockOf = async (id: string) => (await asProduct(manager, 'query($id: ID!) { product(id: $id) { stock } }', { id })).body.data!.product.stock as number;
+const newProduct = async (price: string, stock: number) => product.add(price, stock);
+const stockOf = async (id: string) => product.stockOf(id);
 const orderCount = async () => (await order.database.db.select({ n: sql<number>`count(*)::int` }).from(orders))[0]!.n;
 
 describe('placing an order', () => {
@@ -97,7 +74,7 @@ describe('placing an order', () => {
 
   it('refuses unknown and archived products', async () => {
     const archived = await newProduct('5.00', 10);
-    await asProduct(testCaller({ userId: randomUUID(), roles: ['ADMIN'] }), 'mutation($id: ID!) { archiveProduct(id: $id) { id } }', { id: archived });
+    product.archive(archived);
     expect(codes(await place(alice, [{ productId: randomUUID(), quantity: 1 }]))).toEqual(['NOT_FOUND']);
     expect(codes(await place(alice, [{ productId: archived, quantity: 1 }]))).toEqual(['NOT_FOUND']);
     expect(await stockOf(archived)).toBe(10);
@@ -178,16 +155,14 @@ describe('changing an order', () => {
   it('restocks a cancellation made while the product subgraph was unreachable once it is back', async () => {
     const a = await newProduct('2.00', 10);
     const id = (await place(alice, [{ productId: a, quantity: 4 }])).body.data!.placeOrder.id as string;
-    productDown = true;
+    product.down = true;
     try {
       expect((await asOrder(alice, CANCEL, { id })).body.data!.cancelOrder.status).toBe('CANCELLED');
       expect(await stockOf(a)).toBe(6);
     } finally {
-      productDown = false;
+      product.down = false;
     }
-    const until = Date.now() + 10_000;
-    while ((await stockOf(a)) !== 10 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
-    expect(await stockOf(a)).toBe(10);
+    await eventually(async () => expect(await stockOf(a)).toBe(10), 'the restock retry', 10_000);
     const [row] = await order.database.db.select({ due: orders.restockDueAt }).from(orders).where(eq(orders.id, id));
     expect(row?.due).toBeNull();
   });
