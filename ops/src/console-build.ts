@@ -1,6 +1,9 @@
+import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 export const ADMIN_DIR = fileURLToPath(new URL('../../admin', import.meta.url));
 
@@ -18,20 +21,27 @@ export function consoleIsStale(dir = ADMIN_DIR): boolean {
   return Math.max(...sources.map(newest)) > statSync(built).mtimeMs;
 }
 
+function viteBin(): string | null {
+  try {
+    return join(dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin', 'vite.js');
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Builds the admin console when its sources changed since the last build, so `npm start` serves a
- * current console with no further command. Vite comes with the admin workspace's dev dependencies.
+ * current console with no further command. The build runs in a child process: Vite sets NODE_ENV to
+ * production in the process it runs in, which would switch this one into production rules.
  */
 export async function ensureConsoleBuilt(dir = ADMIN_DIR, log: (line: string) => void = () => {}): Promise<void> {
   if (!consoleIsStale(dir)) return;
-  let vite: typeof import('vite');
-  try {
-    vite = await import('vite');
-  } catch {
+  const bin = viteBin();
+  if (!bin) {
     // A production install without dev dependencies serves what its image built; say so if nothing was.
     log('admin console not rebuilt: vite is not installed (install dev dependencies, or build admin/dist in the image)');
     return;
   }
   log('building the admin console (admin/dist)…');
-  await vite.build({ configFile: join(dir, 'vite.config.ts'), root: dir, logLevel: 'warn' });
+  await promisify(execFile)(process.execPath, [bin, 'build', '--logLevel', 'warn'], { cwd: dir, env: { ...process.env, NODE_ENV: 'production' } });
 }
