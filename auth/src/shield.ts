@@ -23,6 +23,14 @@ export type Policy = (
 
 export type PolicyTable = Readonly<Record<string, Policy>>;
 
+/**
+ * A subgraph's policies, typed with its own request context (loaders, services), so a policy can load the
+ * object an argument names. The subgraph's createContext is what makes the context this type.
+ */
+export const definePolicies = <C extends AccessContext>(
+  table: Readonly<Record<string, (ctx: C, parent: unknown, args: Record<string, unknown>, info: GraphQLResolveInfo) => boolean | Promise<boolean>>>,
+): PolicyTable => table as unknown as PolicyTable;
+
 
 export interface AccessHooks {
   /** Told once per denied field per request, e.g. to audit `access.denied`. */
@@ -67,6 +75,8 @@ export function buildShieldRules(typeDefs: DocumentNode, policies: PolicyTable, 
       rule(`scope:${s}`, { cache: 'contextual' })((_p, _a, ctx: AccessContext) => ctx.caller.scopes.includes(s)),
     );
   const policy = (name: string) => {
+    // "Signed in" as one alternative among others, e.g. [["authenticated"], ["user:issued"]].
+    if (name === 'authenticated') return authenticated;
     const fn = policies[name];
     if (!fn) {
       // A scope name inside @policy means "holds that scope", so ownership OR a scope reads naturally in SDL.
