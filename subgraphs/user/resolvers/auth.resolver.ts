@@ -1,22 +1,14 @@
-import { scopesForRoles, type Role } from '@palisade/auth';
 import type { UserContext } from '../context.ts';
-import type { AuthPayload } from '../services/session.service.ts';
-
-/** The rest of this response is read as the account that just signed in, as its next request would be. */
-function actAs(ctx: UserContext, payload: AuthPayload): AuthPayload {
-  const roles = payload.user.roles as Role[];
-  ctx.caller = { ...ctx.caller, userId: payload.user.id, roles, scopes: scopesForRoles(roles) };
-  return payload;
-}
+import { issuedTo } from '../issued-users.ts';
 
 type Input<T> = { input: T };
 
 export const authResolvers = {
   Mutation: {
-    register: async (_: unknown, a: Input<{ email: string; password: string; displayName: string }>, ctx: UserContext) => actAs(ctx, await ctx.accounts.register(ctx.caller, a.input)),
-    login: async (_: unknown, a: Input<{ email: string; password: string; totpCode?: string }>, ctx: UserContext) => actAs(ctx, await ctx.accounts.login(ctx.caller, a.input)),
+    register: async (_: unknown, a: Input<{ email: string; password: string; displayName: string }>, ctx: UserContext) => issuedTo(await ctx.accounts.register(ctx.caller, a.input)),
+    login: async (_: unknown, a: Input<{ email: string; password: string; totpCode?: string }>, ctx: UserContext) => issuedTo(await ctx.accounts.login(ctx.caller, a.input)),
     refreshSession: async (_: unknown, a: { refreshToken: string }, ctx: UserContext) =>
-      actAs(ctx, await ctx.accounts.checkToken(ctx.caller, 'refresh', () => ctx.sessions.refresh(ctx.caller, a.refreshToken))),
+      issuedTo(await ctx.accounts.checkToken(ctx.caller, 'refresh', () => ctx.sessions.refresh(ctx.caller, a.refreshToken))),
     logout: (_: unknown, __: unknown, ctx: UserContext) => ctx.sessions.logout(ctx.caller),
     revokeSession: (_: unknown, a: { id: string }, ctx: UserContext) => ctx.sessions.revokeOwn(ctx.caller, a.id),
     changePassword: (_: unknown, a: Input<{ currentPassword: string; newPassword: string }>, ctx: UserContext) => ctx.accounts.changePassword(ctx.caller, a.input),
