@@ -1,16 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Kind, parse, type FieldDefinitionNode } from 'graphql';
 import { decodeJwt } from 'jose';
 import { generate } from 'otplib';
 import { sql } from 'drizzle-orm';
-import { listInputGuards, readInputGuards, ROLE_SCOPES, readAccessAnnotations, requirementsFor, type Role } from '@palisade/auth';
+import { ALL_SCOPES, listInputGuards, readInputGuards, ROLE_SCOPES, readAccessAnnotations, requirementsFor, type Role } from '@palisade/auth';
 import { queryRows } from '@palisade/kit';
+import { eventually } from '@palisade/kit/testing/index';
 import { SUPERGRAPH_PATH } from '@palisade/router';
 import { loadSubgraphs } from '@palisade/schema';
 import { createTestEnvironment, login, type TestEnvironment } from './harness/supergraph.ts';
 import { codesOf, GraphQLClient } from './harness/client.ts';
+// Only to count calls that reach it: a denial must come from the schema's policy, before the service.
+import { OrderService } from '../subgraphs/order/services/order.service.ts';
 
 let env: TestEnvironment;
 beforeAll(async () => {
@@ -25,8 +28,15 @@ const PERSONAS: Persona[] = ['ANONYMOUS', 'CUSTOMER', 'MANAGER', 'AUDITOR', 'ADM
 const subgraphMaps = loadSubgraphs().map((s) => readAccessAnnotations(s.typeDefs));
 const requirementsOf = (type: string, field: string) => subgraphMaps.flatMap((m) => (m.allFields.includes(`${type}.${field}`) ? requirementsFor(m, type, field) : []));
 
-/** What the policy table says: allowed, or the code a denial carries. */
-function expectation(field: FieldDefinitionNode & { parent: string }, persona: Persona): 'allowed' | 'UNAUTHENTICATED' | 'FORBIDDEN' {
+/** Names in a root field's @policy that are neither scopes nor "authenticated": each decides on the object an argument names. */
+const ownershipPolicies = (type: string, field: string) =>
+  requirementsOf(type, field).flatMap((r) => (r.kind === 'policy' ? r.anyOf.flat() : [])).filter((n) => n !== 'authenticated' && !ALL_SCOPES.includes(n));
+
+/**
+ * What the policy table says: allowed, or the code a denial carries. `owner` says whether the call acts on
+ * the caller's own object, which is what ownership policies at the root decide.
+ */
+function expectation(field: FieldDefinitionNode & { parent: string }, persona: Persona, owner = true): 'allowed' | 'UNAUTHENTICATED' | 'FORBIDDEN' {
   const scopes = persona === 'ANONYMOUS' ? [] : ROLE_SCOPES[persona];
   const reqs = requirementsOf(field.parent, field.name.value);
   if (!reqs.length) return persona === 'ANONYMOUS' ? 'UNAUTHENTICATED' : 'FORBIDDEN';
@@ -34,8 +44,8 @@ function expectation(field: FieldDefinitionNode & { parent: string }, persona: P
     if (r.kind === 'public') continue;
     if (persona === 'ANONYMOUS') return 'UNAUTHENTICATED';
     if (r.kind === 'authenticated') continue;
-    // root-level @policy names are scopes here (ownership policies sit on types)
-    if (!r.anyOf.some((group) => group.every((s) => scopes.includes(s)))) return 'FORBIDDEN';
+    const holds = (name: string) => name === 'authenticated' || (ALL_SCOPES.includes(name) ? scopes.includes(name) : owner);
+    if (!r.anyOf.some((group) => group.every(holds))) return 'FORBIDDEN';
   }
   return 'allowed';
 }
@@ -149,6 +159,11 @@ const FIXTURES: Record<string, (a: Actor) => Promise<Call>> = {
   },
 };
 
+/** The same calls on another customer's object, for every root field whose policy names an ownership rule. */
+const FOREIGN_FIXTURES: Record<string, (a: Actor) => Promise<Call>> = {
+  'Mutation.cancelOrder': async () => ({ query: 'mutation($id: ID!) { cancelOrder(id: $id) { status } }', variables: { id: await orderBy(await env.asCustomer()) } }),
+};
+
 describe('RBAC matrix: every root field × every role, as the policy table says', () => {
   it('holds for the whole supergraph', async () => {
     productId = await disposableProduct();
@@ -159,16 +174,23 @@ describe('RBAC matrix: every root field × every role, as the policy table says'
         : [],
     );
     expect(roots.map((f) => `${f.parent}.${f.name.value}`).filter((k) => !FIXTURES[k])).toEqual([]); // a new root field needs a fixture
+    const owned = roots.filter((f) => ownershipPolicies(f.parent, f.name.value).length > 0);
+    expect(owned.map((f) => `${f.parent}.${f.name.value}`)).toContain('Mutation.cancelOrder');
+    expect(owned.map((f) => `${f.parent}.${f.name.value}`).filter((k) => !FOREIGN_FIXTURES[k])).toEqual([]); // and one on someone else's object
     let checked = 0;
     const unexpected: string[] = [];
-    for (const field of roots) {
-      const key = `${field.parent}.${field.name.value}`;
+    const passes = [
+      ...roots.map((field) => ({ field, own: true, fixture: FIXTURES[`${field.parent}.${field.name.value}`]! })),
+      ...owned.map((field) => ({ field, own: false, fixture: FOREIGN_FIXTURES[`${field.parent}.${field.name.value}`]! })),
+    ];
+    for (const { field, own, fixture } of passes) {
+      const key = `${field.parent}.${field.name.value}${own ? '' : " on another customer's"}`;
       for (const persona of PERSONAS) {
         const a = await actor(persona);
-        const call = await FIXTURES[key]!(a);
+        const call = await fixture(a);
         const r = await a.client.request(call.query, call.variables);
         const codes = codesOf(r);
-        const want = expectation(field, persona);
+        const want = expectation(field, persona, own);
         const denial = codes.find((c) => c === 'UNAUTHENTICATED' || c === 'FORBIDDEN');
         const ok = want === 'allowed' ? codes.length === 0 && r.data?.[field.name.value] !== undefined : denial === want && (r.data?.[field.name.value] ?? null) === null;
         checked++;
@@ -177,7 +199,7 @@ describe('RBAC matrix: every root field × every role, as the policy table says'
     }
     console.log(`RBAC matrix: checked ${checked}, unexpected ${unexpected.length}`);
     expect(unexpected).toEqual([]);
-    expect(checked).toBe(roots.length * PERSONAS.length);
+    expect(checked).toBe((roots.length + owned.length) * PERSONAS.length);
   }, 180_000);
 });
 
@@ -261,5 +283,48 @@ describe('broken object level authorization (BOLA)', () => {
     expect((await bob.ok<{ me: { sessions: { id: string }[] } }>('{ me { sessions { id } } }')).me.sessions.map((x) => x.id)).toContain(bobSession);
     const mine = await alice.ok<{ me: { orders: { totalCount: number } } }>('{ me { orders { totalCount } } }');
     expect(mine.me.orders.totalCount).toBe(0);
+  });
+});
+
+describe('cancelOrder: who may cancel is its schema policy, decided before the order service runs', () => {
+  const CANCEL = 'mutation($id: ID!) { cancelOrder(id: $id) { status } }';
+  const deniedAudits = (actorId: string) =>
+    queryRows<{ n: number }>(
+      env.supergraph.subgraphs.order.database.db,
+      sql`select count(*)::int as n from orders.audit_outbox where record->>'action' = 'access.denied' and record->>'actorId' = ${actorId} and record->>'resourceId' = 'Mutation.cancelOrder'`,
+    ).then((rows) => rows[0]!.n);
+
+  it('the owner and fulfilment staff cancel; another customer, an auditor and the anonymous are refused without reaching it', async () => {
+    productId ||= await disposableProduct();
+    const service = vi.spyOn(OrderService.prototype, 'cancel');
+    try {
+      const alice = await env.asCustomer('Alice');
+      const bob = await actor('CUSTOMER');
+      const auditor = await actor('AUDITOR');
+      const manager = await actor('MANAGER');
+      const first = await orderBy(alice);
+      for (const [who, client, code] of [['another customer', bob.client, 'FORBIDDEN'], ['an auditor', auditor.client, 'FORBIDDEN'], ['the anonymous', env.asAnonymous(), 'UNAUTHENTICATED']] as const) {
+        const r = await client.request(CANCEL, { id: first });
+        expect(codesOf(r), who).toEqual([code]);
+        expect(r.data?.cancelOrder ?? null, who).toBeNull();
+      }
+      // An id that names no order is refused to a customer just as someone else's is: no oracle for which exist.
+      expect(codesOf(await bob.client.request(CANCEL, { id: randomUUID() }))).toEqual(['FORBIDDEN']);
+      expect(service).not.toHaveBeenCalled();
+      await eventually(async () => expect(await deniedAudits(bob.id!)).toBe(2), "the shield's access.denied records for the other customer");
+      expect((await alice.ok<{ order: { status: string } }>('query($id: ID!) { order(id: $id) { status } }', { id: first })).order.status).toBe('PENDING');
+
+      expect((await alice.ok<{ cancelOrder: { status: string } }>(CANCEL, { id: first })).cancelOrder.status).toBe('CANCELLED');
+      expect(service).toHaveBeenCalledTimes(1);
+      const second = await orderBy(alice);
+      expect((await manager.client.ok<{ cancelOrder: { status: string } }>(CANCEL, { id: second })).cancelOrder.status).toBe('CANCELLED');
+      expect(service).toHaveBeenCalledTimes(2);
+      // Staff reach the service for any id, and learn what it is: nothing there.
+      expect(codesOf(await manager.client.request(CANCEL, { id: randomUUID() }))).toEqual(['NOT_FOUND']);
+      // Which states can be cancelled is the order's business, answered by the service to those allowed to ask.
+      expect(codesOf(await alice.request(CANCEL, { id: first }))).toEqual(['BAD_USER_INPUT']);
+    } finally {
+      service.mockRestore();
+    }
   });
 });
