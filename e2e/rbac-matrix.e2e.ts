@@ -205,6 +205,7 @@ describe('RBAC matrix: every root field × every role, as the policy table says'
 
 /** Calls whose variables are named as the arguments, so the matrix can set any input path in them. */
 const INPUT_FIXTURES: Record<string, () => Promise<Call>> = {
+  'Query.product': async () => ({ query: 'query($id: ID!, $includeInactive: Boolean) { product(id: $id, includeInactive: $includeInactive) { id } }', variables: { id: productId } }),
   'Query.products': async () => ({ query: 'query($filter: ProductFilter) { products(filter: $filter, first: 1) { totalCount } }', variables: { filter: {} } }),
   'Mutation.createProduct': async () => ({ query: 'mutation($input: CreateProductInput!) { createProduct(input: $input) { id } }', variables: { input: { sku: `I-${randomBytes(4).toString('hex')}`, name: 'Input', description: 'd', price: '3.00', currency: 'USD' } } }),
   'Mutation.updateProduct': async () => ({ query: 'mutation($id: ID!, $input: UpdateProductInput!) { updateProduct(id: $id, input: $input) { id } }', variables: { id: await disposableProduct(), input: { name: 'Renamed' } } }),
@@ -258,6 +259,24 @@ describe('RBAC matrix over inputs: every guarded argument or input field × ever
     }
     const seen = await admin.ok<{ product: { active: boolean } }>('query($id: ID!) { product(id: $id) { active } }', { id });
     expect(seen.product.active).toBe(true);
+  });
+});
+
+describe('archived products through product(id)', () => {
+  it('are shown only when includeInactive is set, which only product:manage may set', async () => {
+    const admin = await env.asAdmin();
+    const id = await disposableProduct();
+    await admin.ok('mutation($id: ID!) { archiveProduct(id: $id) { id } }', { id });
+    const Q = 'query($id: ID!, $all: Boolean) { product(id: $id, includeInactive: $all) { id active } }';
+    const customer = await actor('CUSTOMER');
+    const manager = await actor('MANAGER');
+    for (const [who, client] of [['anonymous', env.asAnonymous()], ['customer', customer.client], ['manager', manager.client]] as const) {
+      expect((await client.ok<{ product: unknown }>(Q, { id })).product, who).toBeNull();
+    }
+    for (const [who, client, code] of [['anonymous', env.asAnonymous(), 'UNAUTHENTICATED'], ['customer', customer.client, 'FORBIDDEN']] as const) {
+      expect(codesOf(await client.request(Q, { id, all: true })), who).toEqual([code]);
+    }
+    expect((await manager.client.ok<{ product: unknown }>(Q, { id, all: true })).product).toEqual({ id, active: false });
   });
 });
 

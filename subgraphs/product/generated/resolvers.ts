@@ -121,6 +121,7 @@ export type UpdateProductInput = {
 
 export type Query = {
   __typename?: 'Query';
+  /** An active product; an archived one only with includeInactive, which needs product:manage (past orders reach it through their items). */
   product?: Maybe<Product>;
   products: ProductConnection;
   categories: Array<Category>;
@@ -129,6 +130,7 @@ export type Query = {
 
 export type QueryProductArgs = {
   id: Scalars['ID']['input'];
+  includeInactive?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 

@@ -3,7 +3,7 @@ import { money } from '../services/money.ts';
 
 export const productResolvers = {
   Query: {
-    product: (_, a, ctx) => ctx.catalog.product(ctx.caller, a.id),
+    product: (_, a, ctx) => ctx.catalog.product(a.id, a.includeInactive),
     products: (_, a, ctx) => ctx.catalog.list(ctx.caller, a.filter, a.first, a.after),
   },
   Mutation: {

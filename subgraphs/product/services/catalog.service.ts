@@ -1,5 +1,5 @@
 import { and, asc, count as countRows, eq, gte, inArray, lte, gt, sql, type SQL } from 'drizzle-orm';
-import { badInput, conflict, hasScope, notFound, PublicError, ErrorCode, type Caller } from '@palisade/auth';
+import { badInput, conflict, notFound, PublicError, ErrorCode, type Caller } from '@palisade/auth';
 import { decodeCursor, POSITION_CURSOR, KEYSET_CURSOR, MAX_INT4, keysetAfter, keysetOrder, pageSize, toConnection, type AuditWriter, type Connection, type Db } from '@palisade/kit';
 import { categories, products, type CategoryRow, type ProductRow } from '../db/schema.ts';
 import { parseCurrency, parsePrice } from './money.ts';
@@ -18,9 +18,6 @@ export interface ProductFilter {
 export class CatalogService {
   constructor(private readonly d: { db: Db; audit: AuditWriter }) {}
 
-  /** Inactive products exist only for those who manage the catalog. */
-  private canSeeInactive = (caller: Caller) => hasScope(caller, 'product:manage');
-
   async productsByIds(ids: readonly string[]): Promise<(ProductRow | null)[]> {
     const valid = ids.filter(v.isUuid);
     const rows = valid.length ? await this.d.db.select().from(products).where(inArray(products.id, valid)) : [];
@@ -35,10 +32,11 @@ export class CatalogService {
     return ids.map((id) => byId.get(id) ?? null);
   }
 
-  async product(caller: Caller, id: string): Promise<ProductRow | null> {
+  /** Who may set includeInactive is decided by its @requiresScopesToSet annotation, before this runs. */
+  async product(id: string, includeInactive?: boolean | null): Promise<ProductRow | null> {
     if (!v.isUuid(id)) return null;
     const [row] = await this.productsByIds([id]);
-    return row && (row.active || this.canSeeInactive(caller)) ? row : null;
+    return row && (row.active || includeInactive) ? row : null;
   }
 
   /**
