@@ -80,12 +80,24 @@ export async function eventually<T>(assertion: () => T | Promise<T>, what: strin
   }
 }
 
+/**
+ * Servers are spawned as leaders of their own process group and stopped through it: as root, Postgres runs under
+ * `runuser`, which ignores SIGINT, so signalling the child alone left the server running (a "paused" database
+ * that never went away).
+ */
 function stopProcess(child: ChildProcess): Promise<void> {
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, sig);
+    } catch {
+      child.kill(sig);
+    }
+  };
   return new Promise((resolve) => {
     if (child.exitCode !== null) return resolve();
     child.once('exit', () => resolve());
-    child.kill('SIGINT');
-    setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+    signal('SIGINT');
+    setTimeout(() => signal('SIGKILL'), 5_000).unref();
   });
 }
 
@@ -108,7 +120,7 @@ export async function startThrowawayPostgres(): Promise<PausableServer | null> {
   ]);
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   const start = async () => {
-    const child = spawn(cmd, args, { stdio: 'ignore' });
+    const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
     await waitFor(async () => {
       const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 2 });
       try {
@@ -149,7 +161,7 @@ export async function startThrowawayRedis(o: { persistent?: boolean } = {}): Pro
   const save = o.persistent ? ['--save', '3600 1'] : ['--save', ''];
   const url = `redis://127.0.0.1:${port}`;
   const start = async () => {
-    const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', ...save, '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+    const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', ...save, '--appendonly', 'no', '--dir', dir], { stdio: 'ignore', detached: true });
     await waitFor(async () => {
       const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
       r.on('error', () => {});
