@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTEXT_HEADER, operationHash, signContext } from '@palisade/auth';
 import { dataDir as defaultDataDir, loadInternalKeys } from '@palisade/kit';
-import { freePort, suiteDatabase, waitFor, testCaller, testRedisPrefix, testServers } from '@palisade/kit/testing/index';
+import { eventually, freePort, suiteDatabase, waitFor, testCaller, testRedisPrefix, testServers } from '@palisade/kit/testing/index';
 
 // A deploy sends SIGTERM: the service must stop taking connections, finish the requests it holds, close its
 // database and Redis connections and exit 0 — each service as its own process, exactly as `npm run start:*`.
@@ -53,18 +53,29 @@ async function startService(main: string, port: number): Promise<ChildProcess> {
   return child;
 }
 
-/** Sends the headers and the first bytes of a body, and the rest only when told: a request held in flight. */
+/**
+ * Sends the headers and the first bytes of a body, and the rest only when told: a request held in flight.
+ * `Expect: 100-continue` makes the server say when it has the request (Node answers 100 Continue as it
+ * hands the request to the handler): `received` resolves then.
+ */
 function heldRequest(port: number, body: string, headers: Record<string, string>) {
   let answered!: (r: { status: number; body: string; connection?: string }) => void;
   const answer = new Promise<{ status: number; body: string; connection?: string }>((resolve) => (answered = resolve));
-  const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers } }, (res: IncomingMessage) => {
-    let text = '';
-    res.on('data', (c) => (text += c));
-    res.on('end', () => answered({ status: res.statusCode ?? 0, body: text, connection: res.headers.connection }));
-  });
+  const req = request(
+    { host: '127.0.0.1', port, method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), expect: '100-continue', ...headers } },
+    (res: IncomingMessage) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => answered({ status: res.statusCode ?? 0, body: text, connection: res.headers.connection }));
+    },
+  );
   req.on('error', (err) => answered({ status: -1, body: err.message }));
+  const received = new Promise<void>((resolve, reject) => {
+    req.once('continue', () => resolve());
+    void answer.then((a) => reject(new Error(`answered before the body was sent: ${a.status} ${a.body}`)));
+  });
   req.write(body.slice(0, 5));
-  return { finish: () => req.end(body.slice(5)), answer };
+  return { finish: () => req.end(body.slice(5)), answer, received };
 }
 
 async function drains(main: string, body: string, headers: (port: number) => Promise<Record<string, string>>) {
@@ -72,12 +83,11 @@ async function drains(main: string, body: string, headers: (port: number) => Pro
   const child = await startService(main, port);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const held = heldRequest(port, body, await headers(port));
-  await new Promise((r) => setTimeout(r, 200)); // the service has the request
+  await held.received; // the service has the request
   const stoppedAt = Date.now();
   child.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 300));
-  // No new connections once stopping…
-  await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
+  // No new connections once stopping (while it still holds the request)…
+  await eventually(() => expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow(), 'the service to stop listening', 10_000);
   // …but the request it held is answered in full.
   held.finish();
   const answer = await held.answer;
