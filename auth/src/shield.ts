@@ -23,6 +23,9 @@ export type Policy = (
 
 export type PolicyTable = Readonly<Record<string, Policy>>;
 
+/** `user:self`: the signed-in user reading their own User object, the same rule in every subgraph that extends User. */
+export const userSelf: Policy = (ctx, parent) => Boolean(ctx.caller.userId) && (parent as { id?: string } | null)?.id === ctx.caller.userId;
+
 /**
  * A subgraph's policies, typed with its own request context (loaders, services), so a policy can load the
  * object an argument names. The subgraph's createContext is what makes the context this type.
