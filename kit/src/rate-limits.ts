@@ -7,7 +7,8 @@ import type { Store } from './store.ts';
 /**
  * Cost-based rate limits from the SDL: `@rateLimit(limit, duration)` on Query/Mutation is a shared budget
  * per caller (user id, else client IP) that each field call spends by its cost (a list's page size);
- * on a field it is that field's own, tighter limit. Budgets live in Redis, so replicas share them.
+ * on a field it is that field's own, tighter limit — the client address's alone on a `@public` field, token
+ * or not. Budgets live in Redis, so replicas share them.
  */
 export interface RateLimitContext {
   caller: Caller;
@@ -62,6 +63,11 @@ export function configureRateLimits(doc: DocumentNode, env: NodeJS.ProcessEnv = 
 
 const ownLimit = (info: GraphQLResolveInfo) => info.parentType.getFields()[info.fieldName]?.astNode?.directives?.find((d) => d.name.value === 'rateLimit');
 const hasOwnLimit = (info: GraphQLResolveInfo) => Boolean(ownLimit(info));
+/**
+ * A `@public` field's own budget guards what anyone may do unsigned (sign-up, sign-in, resets): it is the
+ * client address's, whatever token is attached, or every throwaway account would bring a fresh budget.
+ */
+const isPublic = (info: GraphQLResolveInfo) => info.parentType.getFields()[info.fieldName]?.astNode?.directives?.some((d) => d.name.value === 'public') ?? false;
 /** `@rateLimit(perEmail: true)`: the budget is per caller and email typed, so one address can serve a NAT's users. */
 const perEmail = (info: GraphQLResolveInfo) => ownLimit(info)?.arguments?.some((a) => a.name.value === 'perEmail' && a.value.kind === Kind.BOOLEAN && a.value.value) ?? false;
 
@@ -102,8 +108,9 @@ export function applyRateLimits<T extends RateLimitContext>(
 ): GraphQLSchema {
   const { rateLimitDirectiveTransformer } = rateLimitDirective<T>({
     keyGenerator: (_d, _s, args, ctx, info) => {
-      const who = ctx.caller.userId ?? `ip:${clientAddressKey(ctx.caller.ip)}`;
-      if (!hasOwnLimit(info)) return `${o.service}:budget:${info.parentType.name}:${who}`;
+      const address = `ip:${clientAddressKey(ctx.caller.ip)}`;
+      if (!hasOwnLimit(info)) return `${o.service}:budget:${info.parentType.name}:${ctx.caller.userId ?? address}`;
+      const who = isPublic(info) ? address : (ctx.caller.userId ?? address);
       // Sign-in and reset count per address and email pair; anything else (register) per caller alone.
       const email = perEmail(info) ? emailOf(args) : '';
       return `${o.service}:${info.parentType.name}.${info.fieldName}:${who}${email ? `:${email}` : ''}`;

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { graphql, parse, print } from 'graphql';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { graphql, Kind, parse, print, type FieldDefinitionNode } from 'graphql';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import fc from 'fast-check';
 import { applyRateLimits, clientAddressKey, configureRateLimits } from '../src/rate-limits.ts';
@@ -66,6 +68,76 @@ describe('rate limit keys', () => {
     const login = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((x) => call('login', `${x}@example.com`, '203.0.113.1')));
     expect(login).toEqual(['OK', 'OK', 'OK', 'OK', 'OK']); // one per email: a shared address serves many users
   });
+});
+
+/** Every `@public` mutation of every subgraph, as its SDL declares it. */
+function publicMutations(): FieldDefinitionNode[] {
+  const root = fileURLToPath(new URL('../../subgraphs/', import.meta.url));
+  return readdirSync(root).flatMap((name) => {
+    let sdl: string;
+    try {
+      sdl = readFileSync(`${root}${name}/schema.graphql`, 'utf8');
+    } catch {
+      return [];
+    }
+    return parse(sdl).definitions.flatMap((d) =>
+      (d.kind === Kind.OBJECT_TYPE_DEFINITION || d.kind === Kind.OBJECT_TYPE_EXTENSION) && d.name.value === 'Mutation'
+        ? (d.fields ?? []).filter((f) => f.directives?.some((x) => x.name.value === 'public'))
+        : [],
+    );
+  });
+}
+
+describe('public mutations are limited per client address, whatever token is attached', () => {
+  const fields = publicMutations();
+  const limitOf = (f: FieldDefinitionNode) => {
+    const v = f.directives?.find((d) => d.name.value === 'rateLimit')?.arguments?.find((a) => a.name.value === 'limit')?.value;
+    return v?.kind === Kind.INT ? Number(v.value) : 60;
+  };
+
+  it('finds the public mutations in the SDL, each with its own budget', () => {
+    const names = fields.map((f) => f.name.value);
+    for (const n of ['register', 'login', 'requestPasswordReset', 'resetPassword', 'verifyEmail', 'refreshSession']) expect(names).toContain(n);
+    for (const f of fields) expect(f.directives?.some((d) => d.name.value === 'rateLimit'), `${f.name.value} has no @rateLimit of its own`).toBe(true);
+  });
+
+  // Each public mutation with the directives its SDL gives it, on a stand-in field taking an email either way.
+  for (const field of fields) {
+    it(`${field.name.value}: any set of tokens from one address gets the address's budget, no more`, async () => {
+      const typeDefs = configureRateLimits(
+        parse(`
+          directive @public on FIELD_DEFINITION
+          directive @rateLimit(limit: Int = 60, duration: Int = 60, perEmail: Boolean = false) on OBJECT | FIELD_DEFINITION
+          input EmailInput { email: String }
+          type Query { ok: Boolean }
+          type Mutation @rateLimit(limit: 100000, duration: 60) {
+            ${field.name.value}(email: String, input: EmailInput): Boolean ${(field.directives ?? []).map((d) => print(d)).join(' ')}
+          }
+        `),
+        { RATE_LIMIT_SCALE: '1' },
+      );
+      const limit = limitOf(field);
+      await fc.assert(
+        fc.asyncProperty(
+          // callers from one address: anonymous, or holding any of a few accounts' tokens
+          fc.array(fc.option(fc.constantFrom('u1', 'u2', 'u3', 'u4', 'u5', 'u6', 'u7', 'u8'), { nil: null }), { minLength: limit + 1, maxLength: limit + 20 }),
+          fc.boolean(),
+          async (callers, asInput) => {
+            const schema = applyRateLimits(makeExecutableSchema({ typeDefs, resolvers: { Mutation: { [field.name.value]: () => true } } }), { service: 't', store: new MemoryStore() });
+            const source = asInput ? `mutation { ${field.name.value}(input: { email: "victim@example.com" }) }` : `mutation { ${field.name.value}(email: "victim@example.com") }`;
+            let ok = 0;
+            for (const userId of callers) {
+              const r = await graphql({ schema, source, contextValue: { caller: { userId, ip: '203.0.113.50' } } });
+              if (!r.errors) ok++;
+              else expect(r.errors[0]?.extensions?.code).toBe('RATE_LIMITED');
+            }
+            expect(ok).toBe(limit);
+          },
+        ),
+        { numRuns: limit > 20 ? 5 : 25 },
+      );
+    });
+  }
 });
 
 describe('client address key', () => {
