@@ -178,12 +178,6 @@ export class OrderService {
     });
   }
 
-  async get(id: string): Promise<OrderRow> {
-    const [row] = await this.byIds([id]);
-    if (!row) throw notFound('Order not found');
-    return row;
-  }
-
   async byIds(ids: readonly string[]): Promise<(OrderRow | null)[]> {
     const valid = ids.filter(v.isUuid);
     const rows = valid.length ? await this.d.db.select().from(orders).where(inArray(orders.id, valid)) : [];
