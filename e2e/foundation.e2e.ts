@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '@palisade/kit/testing/index';
 import { createTestEnvironment, login, type TestEnvironment } from './harness/supergraph.ts';
 import { codesOf } from './harness/client.ts';
 
@@ -93,12 +94,13 @@ describe('the supergraph as a storefront sees it', () => {
     const customer = await env.asCustomer('Audited');
     const admin = await env.asAdmin();
     const q = `query($f: AuditFilter) { auditEvents(filter: $f, first: 10) { totalCount edges { node { action outcome service actor { id } hash } } } }`;
-    let events: { action: string; actor: { id: string } | null; service: string; hash: string }[] = [];
-    for (let i = 0; i < 50 && events.length === 0; i++) {
-      const r = await admin.ok<{ auditEvents: { edges: { node: (typeof events)[number] }[] } }>(q, { f: { action: 'auth.register', actorId: customer.userId } });
-      events = r.auditEvents.edges.map((e) => e.node);
-      if (!events.length) await new Promise((res) => setTimeout(res, 100));
-    }
+    type Event = { action: string; actor: { id: string } | null; service: string; hash: string };
+    // The record reaches the security subgraph through the outbox relay: wait for it to arrive.
+    const events = await eventually(async () => {
+      const r = await admin.ok<{ auditEvents: { edges: { node: Event }[] } }>(q, { f: { action: 'auth.register', actorId: customer.userId } });
+      expect(r.auditEvents.edges).not.toHaveLength(0);
+      return r.auditEvents.edges.map((e) => e.node);
+    }, 'the registration reaching the audit trail', 5_000);
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ action: 'auth.register', service: 'user', actor: { id: customer.userId } });
     expect(events[0]!.hash).toMatch(/^[0-9a-f]{64}$/);

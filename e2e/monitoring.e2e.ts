@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { queryRows } from '@palisade/kit';
+import { eventually, waitFor } from '@palisade/kit/testing/index';
 import { createTestEnvironment, login, type TestEnvironment } from './harness/supergraph.ts';
 import { codesOf, type GraphQLClient } from './harness/client.ts';
 
@@ -17,15 +20,14 @@ beforeAll(async () => {
 afterAll(async () => env?.stop());
 
 type Alert = { id: string; type: string; severity: string; sourceIp: string | null; user: { id: string } | null; acknowledgedAt: string | null };
-/** Polls for an alert, as an analyst watching Sandbox would; alerts arrive within seconds. */
+/** Polls for an alert, as an analyst watching Sandbox would; alerts arrive within seconds (null if none came). */
 async function alert(type: string, match: (a: Alert) => boolean = () => true): Promise<Alert | null> {
-  for (let i = 0; i < 60; i++) {
+  return eventually(async () => {
     const r = await auditor.ok<{ securityAlerts: { edges: { node: Alert }[] } }>('query($t: String) { securityAlerts(filter: { type: $t }, first: 50) { edges { node { id type severity sourceIp user { id } acknowledgedAt } } } }', { t: type });
     const found = r.securityAlerts.edges.map((e) => e.node).find(match);
-    if (found) return found;
-    await new Promise((res) => setTimeout(res, 100));
-  }
-  return null;
+    expect(found).toBeDefined();
+    return found!;
+  }, `a ${type} alert`, 6_000).catch(() => null);
 }
 const LOGIN = 'mutation($i: LoginInput!) { login(input: $i) { accessToken } }';
 
@@ -71,12 +73,10 @@ describe('detection', () => {
     await env.asAnonymous().from(from).request('{ me { id } }', undefined, { authorization: 'Bearer a.b.c' });
     const q = `{ ${Array.from({ length: 40 }, (_, i) => `a${i}: categories { id }`).join(' ')} }`;
     expect(codesOf(await env.asAnonymous().from(from).request(q))).toEqual(['QUERY_TOO_COMPLEX']);
-    for (let i = 0; i < 60; i++) {
+    await waitFor(async () => {
       const r = await auditor.ok<{ a: { totalCount: number }; b: { totalCount: number } }>('{ a: auditEvents(filter: { action: "auth.token_rejected" }) { totalCount } b: auditEvents(filter: { action: "operation.too_complex" }) { totalCount } }');
-      if (r.a.totalCount && r.b.totalCount) return;
-      await new Promise((res) => setTimeout(res, 100));
-    }
-    throw new Error('router events never reached the audit trail');
+      return Boolean(r.a.totalCount && r.b.totalCount);
+    }, 'router events reaching the audit trail', 6_000);
   });
 
   it('lets an auditor acknowledge alerts, and nobody else', async () => {
@@ -99,12 +99,16 @@ describe('losing nothing', () => {
     await env.supergraph.stopSubgraph('security');
     for (let i = 0; i < 100; i++) await c.ok('mutation($n: String!) { updateProfile(input: { displayName: $n }) { id } }', { n: `Writer ${i}` });
     await env.supergraph.startSubgraph('security');
-    let total = 0;
-    for (let i = 0; i < 100 && total < 100; i++) {
-      if (i) await new Promise((r) => setTimeout(r, 200));
-      total = (await auditor.ok<{ auditEvents: { totalCount: number } }>('query($a: ID) { auditEvents(filter: { action: "user.profile_updated", actorId: $a }) { totalCount } }', { a: c.userId })).auditEvents.totalCount;
-    }
-    await new Promise((r) => setTimeout(r, 1_000)); // and no duplicates trickle in afterwards
+    // Once the user subgraph's outbox holds no undelivered row of these, no relay sends one again: the count
+    // read below is final, and no duplicate can trickle in afterwards.
+    const undelivered = async () =>
+      (
+        await queryRows<{ n: number }>(
+          env.supergraph.subgraphs.user.database.db,
+          sql`select count(*)::int as n from users.audit_outbox where delivered_at is null and record->>'action' = 'user.profile_updated' and record->>'actorId' = ${c.userId}`,
+        )
+      )[0]!.n;
+    await waitFor(async () => (await undelivered()) === 0, 'the relay delivering the backlog', 30_000);
     const final = await auditor.ok<{ auditEvents: { totalCount: number }; verifyAuditTrail: { valid: boolean; checked: number } }>(
       'query($a: ID) { auditEvents(filter: { action: "user.profile_updated", actorId: $a }) { totalCount } verifyAuditTrail { valid checked } }',
       { a: c.userId },

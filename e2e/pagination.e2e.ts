@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '@palisade/kit/testing/index';
 import { createTestEnvironment, type TestEnvironment } from './harness/supergraph.ts';
 import { codesOf, type GraphQLClient } from './harness/client.ts';
 
@@ -42,11 +43,8 @@ describe('cursor pagination on real Postgres', () => {
     // The audit trail is live (the outbox relay keeps delivering): walk this customer's part of it once all
     // 15 of its records are in (registration, and per order: order.placed and product.stock_adjusted).
     const mine = `, filter: { actorId: "${customer.userId}" }`;
-    for (let i = 0; i < 50; i++) {
-      const n = (await admin.ok<{ auditEvents: { totalCount: number } }>(`{ auditEvents(first: 1${mine}) { totalCount } }`)).auditEvents.totalCount;
-      if (n >= 15) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const delivered = async () => (await admin.ok<{ auditEvents: { totalCount: number } }>(`{ auditEvents(first: 1${mine}) { totalCount } }`)).auditEvents.totalCount;
+    await waitFor(async () => (await delivered()) >= 15, "the customer's 15 audit records", 10_000);
     const audit = await walk(admin, 'auditEvents', mine);
     expect(audit.ids.length).toBe(15);
     expect(new Set(audit.ids).size).toBe(15);

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { freePort, signedSubgraphRequest, testCaller, testServers, testRedisPrefix } from '@palisade/kit/testing/index';
+import { freePort, signedSubgraphRequest, testCaller, testServers, testRedisPrefix, waitFor } from '@palisade/kit/testing/index';
 import { createTestEnvironment, login, type TestEnvironment } from './harness/supergraph.ts';
 import { codesOf } from './harness/client.ts';
 
@@ -16,14 +16,12 @@ beforeAll(async () => {
 });
 afterAll(async () => env?.stop());
 
+/** Waits (a little) for `atLeast` records to arrive through the outbox relay, then answers the count as it is. */
 async function auditTotal(action: string, atLeast = 1) {
   const admin = await env.asAdmin();
-  let n = 0;
-  for (let i = 0; i < 40 && n < atLeast; i++) {
-    if (i) await new Promise((r) => setTimeout(r, 100));
-    n = (await admin.ok<{ auditEvents: { totalCount: number } }>('query($a: String) { auditEvents(filter: { action: $a }) { totalCount } }', { a: action })).auditEvents.totalCount;
-  }
-  return n;
+  const count = async () => (await admin.ok<{ auditEvents: { totalCount: number } }>('query($a: String) { auditEvents(filter: { action: $a }) { totalCount } }', { a: action })).auditEvents.totalCount;
+  await waitFor(async () => (await count()) >= atLeast, `${atLeast} ${action} audit record(s)`, 4_000).catch(() => {});
+  return count();
 }
 
 describe('cost-based rate limits', () => {
@@ -70,14 +68,14 @@ describe('limits shared across replicas', () => {
   const children: ChildProcess[] = [];
   const dirs: string[] = [];
   afterAll(async () => {
-    children.forEach((c) => c.kill('SIGTERM'));
-    await new Promise((r) => setTimeout(r, 500));
+    await Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((exited) => (c.once('exit', exited), c.kill('SIGTERM'))))));
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  it('two processes of the product subgraph on one Redis spend one budget', async () => {
+  it('two processes of the product subgraph on one Redis spend one budget', async (ctx) => {
     const { redisUrl } = testServers();
-    if (!redisUrl && process.env.PALISADE_REQUIRE_REAL_SERVERS !== '1') return console.warn('[palisade] replica rate-limit test needs Redis: NOT RUN');
+    // Without Redis this cannot run: a failure under CI (below), a visible skip elsewhere — never a pass.
+    if (!redisUrl && process.env.PALISADE_REQUIRE_REAL_SERVERS !== '1') return ctx.skip('NOT RUN: needs Redis');
     expect(redisUrl).toBeTruthy();
     const root = fileURLToPath(new URL('..', import.meta.url));
     const ports = [await freePort(), await freePort()];
@@ -103,12 +101,7 @@ describe('limits shared across replicas', () => {
       children.push(child);
     }
     const urls = ports.map((p) => `http://127.0.0.1:${p}`);
-    for (const u of urls) {
-      for (let i = 0; i < 150; i++) {
-        if ((await fetch(`${u}/health/ready`).catch(() => null))?.ok) break;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
+    for (const u of urls) await waitFor(async () => (await fetch(`${u}/health/ready`)).ok, `product replica at ${u}`, 30_000);
     const caller = testCaller({ userId: randomUUID() });
     const outcomes: string[] = [];
     for (let i = 0; i < 10; i++) {

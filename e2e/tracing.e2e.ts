@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '@palisade/kit/testing/index';
 import { createTestEnvironment, type TestEnvironment } from './harness/supergraph.ts';
 
 // A stand-in OpenTelemetry collector: the real OTLP/HTTP exporter sends it what the services record.
@@ -41,9 +42,8 @@ describe('traces exported over OTLP', () => {
     const res = await fetch(env.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'query Traced { products(first: 2) { totalCount } }' }) });
     expect((await res.json()).data.products.totalCount).toBeGreaterThan(0);
 
-    const until = Date.now() + 10_000;
     const find = () => received.find((s) => s.name === 'Query.products' && s.events?.some((e) => e.name === 'db.statement'));
-    while (!find() && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    await waitFor(async () => Boolean(find()), 'the resolver span with its SQL reaching the collector', 10_000);
     const resolver = find();
     expect(resolver).toBeDefined();
     const trace = received.filter((s) => s.traceId === resolver!.traceId);
