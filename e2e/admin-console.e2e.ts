@@ -107,6 +107,36 @@ describe('the admin console in a real browser', () => {
     await context.close();
   }, 60_000);
 
+  it('ends the session on the server at sign-out even when the access token has lapsed', async () => {
+    if (!browser) return;
+    const c = await env.asCustomer('Sleeper');
+    await (await env.asAdmin()).ok('mutation($id: ID!) { setUserRoles(userId: $id, roles: [MANAGER]) { id } }', { id: c.userId });
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signIn(page, c.email, c.password);
+    await page.getByRole('heading', { level: 1, name: 'Products' }).waitFor();
+    // The first sign-out goes without its access token, as after a laptop slept past its expiry.
+    let stripped = false;
+    await page.route('**/graphql', async (route) => {
+      const body = route.request().postData() ?? '';
+      if (!stripped && body.includes('"AdminSignOut"')) {
+        stripped = true;
+        const headers = { ...route.request().headers() };
+        delete headers.authorization;
+        return route.continue({ headers });
+      }
+      return route.continue();
+    });
+    const cookie = (await context.cookies()).find((k) => k.name === 'palisade_console_refresh')!.value;
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    expect(stripped).toBe(true);
+    // Neither the cookie the page held nor the one its renewal issued opens a session any more.
+    expect(codesOf(await env.asAnonymous().request('mutation($t: String!) { refreshSession(refreshToken: $t) { accessToken } }', { t: cookie }))).toEqual(['UNAUTHENTICATED']);
+    expect(codesOf(await env.asAnonymous().withToken((await login(env.asAnonymous(), c.email, c.password)).accessToken).request('{ mySessions { id } }'))).toEqual([]);
+    await context.close();
+  }, 60_000);
+
   it('shows a manager only the screens their scopes allow, and the API refuses the rest anyway', async () => {
     if (!browser) return;
     const c = await env.asCustomer('Manager');

@@ -102,7 +102,10 @@ async function swap(): Promise<boolean> {
 }
 
 export async function signOut(): Promise<void> {
-  await post(AdminSignOut, undefined, accessToken).catch(() => undefined);
+  const r = await post(AdminSignOut, undefined, accessToken).catch(() => null);
+  // An expired access token cannot end the session (the laptop slept past it); the cookie renews it once
+  // so that sign-out really ends the session on the server, not only in this tab.
+  if (r?.errors?.some((e) => e.extensions?.code === 'UNAUTHENTICATED') && (await refresh())) await post(AdminSignOut, undefined, accessToken).catch(() => null);
   accessToken = null;
   session = null;
   clearTimeout(refreshTimer);

@@ -8,8 +8,13 @@ import type { IncomingMessage } from 'node:http';
  */
 export const DEFAULT_METRICS_ALLOW: readonly string[] = ['127.0.0.0/8', '::1/128', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'];
 
-// A proxy in front relays the public from a private address; these headers say it did.
-const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip'];
+// A proxy or CDN in front relays the public from a private address; any of these headers says it did.
+// Not every proxy adds one (nginx's proxy_pass adds none by default): where the public can reach the
+// service through one, give metrics a port of their own (METRICS_PORT) that only the scraper reaches.
+export const FORWARDING_HEADERS: readonly string[] = [
+  'forwarded', 'x-forwarded-for', 'x-real-ip', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-original-forwarded-for',
+  'via', 'true-client-ip', 'cf-connecting-ip', 'x-client-ip', 'fastly-client-ip', 'x-cluster-client-ip', 'x-envoy-external-address',
+];
 
 const unmapped = (address: string) => address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
 

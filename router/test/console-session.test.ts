@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { HttpContext } from '@palisade/kit';
 import { CONSOLE_COOKIE, CONSOLE_HEADER, useConsoleSession } from '../src/plugins/useConsoleSession.ts';
+import { DEFAULT_MANIFEST } from '../src/plugins/usePersistedOperations.ts';
 
 const session = useConsoleSession({ secure: false, maxAgeSeconds: 60 });
+const manifest = JSON.parse(readFileSync(DEFAULT_MANIFEST, 'utf8')) as { operations: { name: string; body: string }[] };
+const REFRESH_TEXT = manifest.operations.find((op) => op.name === 'AdminRefreshSession')!.body;
 const ctx = (headers: Record<string, string>): HttpContext =>
   ({ req: { headers: { host: 'palisade.test:4000', ...headers } } as unknown as IncomingMessage, res: null as never, url: new URL('http://x/graphql'), requestId: 'r', ip: '127.0.0.1' }) as HttpContext;
-const refreshBody = { operationName: 'AdminRefreshSession', query: 'mutation AdminRefreshSession', variables: { refreshToken: '' } };
+const refreshBody = { operationName: 'AdminRefreshSession', query: REFRESH_TEXT, variables: { refreshToken: '' } };
 const tokenSent = (h: HttpContext, body: Record<string, unknown> = refreshBody) => (session.prepare(h, body).variables as { refreshToken?: string }).refreshToken;
 
 describe('the console refresh cookie', () => {
@@ -28,6 +32,18 @@ describe('the console refresh cookie', () => {
         expect(session.prepare(ctx({ [CONSOLE_HEADER]: '1', cookie }), body)).toBe(body);
       }),
     );
+  });
+
+  it("goes only into the console's own refresh document, to the letter: no alias or other shape carries it out", () => {
+    const h = ctx({ [CONSOLE_HEADER]: '1', cookie: `${CONSOLE_COOKIE}=secret-refresh` });
+    const aliased = 'mutation AdminRefreshSession($refreshToken: String!) { stolen: refreshSession(refreshToken: $refreshToken) { accessToken refreshToken } }';
+    expect(tokenSent(h, { ...refreshBody, query: aliased })).toBe('');
+    fc.assert(
+      fc.property(fc.string({ minLength: 1 }), (extra) => {
+        expect(tokenSent(h, { ...refreshBody, query: REFRESH_TEXT + extra })).toBe('');
+      }),
+    );
+    expect(tokenSent(h)).toBe('secret-refresh');
   });
 
   it('is refused from generated foreign origins and malformed ones', () => {
