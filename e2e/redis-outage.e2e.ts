@@ -37,8 +37,9 @@ async function send(client: GraphQLClient, query: string, variables?: Record<str
 }
 
 describe('Redis goes away mid-traffic', () => {
-  it('fails closed with SERVICE_UNAVAILABLE (503), never crashes or leaks, and is whole again once Redis returns', async () => {
-    if (!env || !redis) return;
+  it('fails closed with SERVICE_UNAVAILABLE (503), never crashes or leaks, and is whole again once Redis returns', async (ctx) => {
+    // Without redis-server this cannot run: under CI beforeAll has already failed; elsewhere it shows as skipped.
+    if (!env || !redis) return ctx.skip('NOT RUN: needs a local redis-server');
     const customer = await env.asCustomer('Outage');
     const revoked = await env.asCustomer('Revoked');
     await revoked.ok('mutation { logout }');
