@@ -13,6 +13,7 @@ export const thresholds = () => ({
   stuffingAccounts: envInt('DETECT_STUFFING_ACCOUNTS', 10), // distinct accounts failing from one IP in 10 min
   probing: envInt('DETECT_PROBING_DENIALS', 5), // access denials for one user or one address in 5 min
   rateSpike: envInt('DETECT_RATE_SPIKE_EVENTS', 20), // rate-limit hits from one IP in 1 min
+  enumeration: envInt('DETECT_ENUMERATION_CONFLICTS', 5), // sign-ups refused as taken, from one IP in 10 min
 });
 
 const plural = (n: number, one: string, many: string) => (n === 1 ? one : many.replace('#', String(n)));
@@ -62,7 +63,7 @@ export class DetectionService {
     }
     for (const [ip, rs] of groupBy(failed, (r) => r.ip)) {
       const [row] = await this.d.db
-        .select({ n: count(), accounts: countDistinct(sql`coalesce(${auditEvents.actorId}::text, ${auditEvents.metadata}->>'email')`) })
+        .select({ n: count(), accounts: countDistinct(sql`coalesce(${auditEvents.actorId}::text, ${auditEvents.metadata}->>'emailHash', ${auditEvents.metadata}->>'email')`) })
         .from(auditEvents)
         .where(and(inArray(auditEvents.action, FAILED_SECRETS), eq(auditEvents.ip, ip), gte(auditEvents.occurredAt, this.since(10))));
       if ((row?.n ?? 0) >= t.bruteForce)
@@ -111,6 +112,17 @@ export class DetectionService {
       const n = await this.countWhere('rate_limit.exceeded', 'ip', ip, 1);
       if (n >= t.rateSpike)
         drafts.push({ type: 'rate_spike', severity: 'MEDIUM', describe: (c) => `${c} rate-limited requests from one address`, sourceIp: ip, userId: null, groupKey: `rate_spike:ip:${ip}`, windowMinutes: 1, initial: n, count: rs.length });
+    }
+    // Sign-up says "taken" (register keeps that answer for honest users): many such answers to one address
+    // is someone learning which emails have accounts.
+    const conflicts = (r: AuditRecord) => r.action === 'auth.register' && r.outcome === 'FAILURE' && r.metadata?.reason === 'conflict';
+    for (const [ip, rs] of groupBy(records.filter(conflicts), (r) => r.ip)) {
+      const [row] = await this.d.db
+        .select({ n: count() })
+        .from(auditEvents)
+        .where(and(eq(auditEvents.action, 'auth.register'), eq(auditEvents.outcome, 'FAILURE'), sql`${auditEvents.metadata}->>'reason' = 'conflict'`, eq(auditEvents.ip, ip), gte(auditEvents.occurredAt, this.since(10))));
+      if ((row?.n ?? 0) >= t.enumeration)
+        drafts.push({ type: 'account_enumeration', severity: 'MEDIUM', describe: (c) => `${c} sign-ups from one address refused because the email already has an account`, sourceIp: ip, userId: null, groupKey: `account_enumeration:ip:${ip}`, windowMinutes: 10, initial: row!.n, count: rs.length });
     }
     return this.raise(drafts);
   }
