@@ -7,6 +7,8 @@ import { clientAddressKey, envInt, type Store } from '@palisade/kit';
 export const CLIENT_FAILURES = 5;
 /** Failures against one account from anywhere before it is locked for clients it does not know. */
 export const ACCOUNT_FAILURES = 5;
+/** Second-factor tries an account's lock lets unknown clients make, from all addresses together. */
+export const STEP_UP_TRIES = 5;
 const WINDOW_SECONDS = 15 * 60;
 const MAX_LOCK_SECONDS = 15 * 60;
 
@@ -24,7 +26,8 @@ const throttled = (seconds: number) => new PublicError(ErrorCode.RATE_LIMITED, '
  *   15 minutes), whoever it is — the owner's own client included;
  * - per account: 5 failures from anywhere lock the account for clients it does not know, so guessing spread
  *   over many addresses stops too; a client the owner signed in from before (a known client) is not locked
- *   out by strangers' failures, and an unknown one gets past with the second factor (step-up) or a reset;
+ *   out by strangers' failures, and an unknown one gets past with the second factor (step-up: 5 tries per
+ *   lock, over all addresses) or a reset;
  * - per address, over all accounts: LOGIN_IP_FAILURE_LIMIT failures throttle the address itself.
  * Accounts are keyed by the email as typed, so unknown emails lock exactly like real ones and reveal nothing;
  * an address is an IPv4 address or an IPv6 /64 (clientAddressKey), so rotating within one's network is no way out.
@@ -60,6 +63,8 @@ export class LockoutService {
     const accountLock = await this.store.ttl(`lock:acct:${acct}`);
     if (!accountLock || (await knownClient())) return null;
     if (!stepUp) throw accountLocked(accountLock);
+    // Lives as long as the lock it belongs to: the next lock starts with fresh tries.
+    if ((await this.store.incr(`stepup:acct:${acct}`, accountLock)) > STEP_UP_TRIES) throw accountLocked(accountLock);
     return accountLock;
   }
 
@@ -105,6 +110,6 @@ export class LockoutService {
   async clear(email: string): Promise<void> {
     const acct = this.account(email);
     await this.store.incr(`lockout-gen:${acct}`, 24 * 3600);
-    await Promise.all([this.store.del(`fail:acct:${acct}`), this.store.del(`lock:acct:${acct}`), this.store.del(`locks:acct:${acct}`)]);
+    await Promise.all([this.store.del(`fail:acct:${acct}`), this.store.del(`lock:acct:${acct}`), this.store.del(`locks:acct:${acct}`), this.store.del(`stepup:acct:${acct}`)]);
   }
 }

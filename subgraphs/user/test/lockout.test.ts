@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MemoryStore } from '@palisade/kit';
-import { ACCOUNT_FAILURES, CLIENT_FAILURES, LockoutService } from '../services/lockout.service.ts';
+import { ACCOUNT_FAILURES, CLIENT_FAILURES, LockoutService, STEP_UP_TRIES } from '../services/lockout.service.ts';
 
 const EMAIL = 'owner@example.com';
 const HOME = '192.0.2.1';
@@ -76,5 +76,51 @@ describe('lockout policy', () => {
     for (let i = 0; i < 20; i++) await lockout.recordAddressFailure('token', HOME);
     expect(await codeOf(lockout.assertAddress('token', HOME))).toBe('RATE_LIMITED');
     expect(await codeOf(lockout.assertMayTry(EMAIL, HOME, known(HOME)))).toBe('OK');
+  });
+});
+
+describe('second-factor tries while the account is locked', () => {
+  /** Locks the account for unknown clients, as strangers' failures from several addresses do. */
+  const lockAccount = async (lockout: LockoutService) => {
+    for (let i = 0; i < ACCOUNT_FAILURES; i++) await lockout.recordFailure(EMAIL, `203.0.113.${100 + i}`);
+    expect(await codeOf(lockout.assertMayTry(EMAIL, '203.0.113.99', known('203.0.113.99')))).toBe('ACCOUNT_LOCKED');
+  };
+  /** One sign-in with a wrong one-time code, as login makes it: tried only if let through, then failed. */
+  const wrongCode = async (lockout: LockoutService, ip: string) => {
+    const r = await lockout.assertMayTry(EMAIL, ip, known(ip), true).then((s) => s, () => 'refused' as const);
+    if (r === 'refused') return false;
+    expect(r).not.toBeNull(); // a stranger while locked: the step-up path
+    await lockout.recordFailure(EMAIL, ip);
+    return true;
+  };
+
+  it(`lets at most ${STEP_UP_TRIES} through per account, however the guesses spread over addresses or overlap`, async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 60 }), { minLength: 1, maxLength: 120 }), fc.boolean(), async (addresses, parallel) => {
+        const lockout = new LockoutService(new MemoryStore());
+        await lockAccount(lockout);
+        const ips = addresses.map((a) => `198.51.100.${a}`);
+        const tried = parallel ? await Promise.all(ips.map((ip) => wrongCode(lockout, ip))) : await ips.reduce<Promise<boolean[]>>(async (acc, ip) => [...(await acc), await wrongCode(lockout, ip)], Promise.resolve([]));
+        expect(tried.filter(Boolean).length).toBeLessThanOrEqual(STEP_UP_TRIES);
+        if (tried.filter(Boolean).length === STEP_UP_TRIES) {
+          // spent: even the right code from a new unknown client is not tried
+          expect(await codeOf(lockout.assertMayTry(EMAIL, '192.0.2.77', known('192.0.2.77'), true))).toBe('ACCOUNT_LOCKED');
+        }
+        expect(await codeOf(lockout.assertMayTry(EMAIL, HOME, known(HOME), true))).toBe('OK'); // the owner's known client
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('closes the step-up path after the tries are spent, until a password reset', async () => {
+    const lockout = new LockoutService(new MemoryStore());
+    await lockAccount(lockout);
+    for (let i = 0; i < STEP_UP_TRIES; i++) expect(await wrongCode(lockout, `198.51.100.${i}`)).toBe(true);
+    expect(await codeOf(lockout.assertMayTry(EMAIL, '192.0.2.77', known('192.0.2.77'), true))).toBe('ACCOUNT_LOCKED');
+    expect(await lockout.assertMayTry(EMAIL, HOME, known(HOME), true)).toBeNull();
+    await lockout.clear(EMAIL);
+    expect(await lockout.assertMayTry(EMAIL, '192.0.2.77', known('192.0.2.77'), true)).toBeNull(); // no lock, no step-up needed
+    await lockAccount(lockout);
+    expect(await wrongCode(lockout, '198.51.100.200')).toBe(true); // a new lock after the reset has its own tries
   });
 });
