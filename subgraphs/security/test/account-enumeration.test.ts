@@ -28,7 +28,7 @@ const created = (ip: string) => {
 };
 /** What the user subgraph audits for a sign-in to an unknown email: a hash of it, not what was typed. */
 const unknownEmailLogin = (ip: string, email: string) =>
-  buildAuditRecord('user', anonymous(ip), { action: 'auth.login_failed', outcome: 'FAILURE', actorId: null, resourceType: 'User', resourceId: null, metadata: { reason: 'unknown_email', emailHash: createHash('sha256').update(email).digest('hex').slice(0, 16) } });
+  buildAuditRecord('user', anonymous(ip), { action: 'auth.login_failed', outcome: 'FAILURE', actorId: null, resourceType: 'User', resourceId: null, metadata: { reason: 'unknown_email', emailHash: createHash('sha256').update(`palisade:login-email:${email}`).digest('hex').slice(0, 16) } });
 
 const auditor = testCaller({ userId: randomUUID(), roles: ['AUDITOR'] });
 type Alert = { type: string; severity: string; count: number; sourceIp: string | null };

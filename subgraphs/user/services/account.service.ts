@@ -2,6 +2,7 @@ import { and, count, eq, ilike, inArray, ne, or, sql, type SQL } from 'drizzle-o
 import { badInput, conflict, hashNewPassword, hashPassword, isRole, notFound, PublicError, ErrorCode, verifyPassword, forbidden, type Caller, type Role } from '@palisade/auth';
 import { decodeCursor, KEYSET_CURSOR, isUuid, keysetAfter, keysetOrder, pageSize, toConnection, type AuditWriter, type Connection, type Db, type Logger } from '@palisade/kit';
 import { users, type UserRow } from '../db/schema.ts';
+import { emailFingerprint } from './email-fingerprint.ts';
 import { accountLocked, type LockoutService } from './lockout.service.ts';
 import type { RecoveryService } from './recovery.service.ts';
 import { SecretGuard, WrongSecret, type TokenKind } from './secret-guard.ts';
@@ -69,7 +70,7 @@ export class AccountService {
       this.d.onLoginFailed?.(lockedFor);
       await this.d.db.transaction(async (tx) => {
         const subject = { actorId: user?.id ?? null, resourceType: 'User', resourceId: user?.id ?? null };
-        await this.d.audit(tx, caller, { action: 'auth.login_failed', outcome: 'FAILURE', ...subject, metadata: { reason, email: user ? undefined : typed.slice(0, 100) } });
+        await this.d.audit(tx, caller, { action: 'auth.login_failed', outcome: 'FAILURE', ...subject, metadata: { reason, ...(user ? {} : emailFingerprint(typed)) } });
         if (lockedFor) await this.d.audit(tx, caller, { action: 'auth.locked', outcome: 'DENIED', ...subject, metadata: { seconds: lockedFor } });
       });
       // While locked, every failure answers as the lock does, whatever was wrong.
