@@ -35,6 +35,8 @@ export class HashingQueue {
   peak = 0;
   peakHashes = 0;
   refused = 0;
+  /** argon2 calls finished per lane: what a sign-in cost, countable where a stopwatch would only guess. */
+  readonly completed: Record<HashLane, number> = { verify: 0, hash: 0 };
   private readonly waiting: Record<HashLane, (() => void)[]> = { verify: [], hash: [] };
   private checking: Promise<unknown> = Promise.resolve();
   checksRunning = 0;
@@ -75,6 +77,7 @@ export class HashingQueue {
     try {
       return await task();
     } finally {
+      this.completed[lane]++;
       this.release(lane);
     }
   }
