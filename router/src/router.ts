@@ -25,6 +25,7 @@ import { useSubgraphResilience } from './plugins/useSubgraphResilience.ts';
 import { useOperationMerging } from './plugins/useOperationMerging.ts';
 import { usePersistedOperations, type PersistedMode } from './plugins/usePersistedOperations.ts';
 import { costModelFromSupergraph } from './cost-model.ts';
+import { refuseCostlyToValidate } from './document-shape.ts';
 import { readFileSync } from 'node:fs';
 
 function tlsFromEnv(): { cert: string; key: string } | null {
@@ -149,6 +150,8 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
       const resolved = persisted({ query: params.get('query') ?? undefined, documentId: params.get('documentId') ?? undefined, extensions: parsed });
       if (typeof resolved.query === 'string' && !params.get('query')) h.url.searchParams.set('query', resolved.query);
     }
+    // Before Apollo validates the document (superlinear for some shapes): no Apollo hook can answer a request between parsing and validating.
+    if (o.security !== false) refuseCostlyToValidate(h.req.method === 'POST' ? (body && typeof body === 'object' ? (body as { query?: unknown }).query : undefined) : h.url.searchParams.get('query'), limits);
     // One span per client request; the gateway's own spans (plan, fetch) and the subgraphs' nest under it.
     await inSpan(spans, 'router.graphql', extractContext(h.req.headers), async (span) => {
       span.setAttribute('palisade.request_id', h.requestId);

@@ -5,8 +5,9 @@ import { envInt } from '@palisade/kit';
 import type { CostModel } from '../cost-model.ts';
 import { countSelections, measureOperation, VISITS_PER_SELECTION } from '../operation-measure.ts';
 import type { RouterContext } from '../context.ts';
+import type { DocumentShapeLimits } from '../document-shape.ts';
 
-export interface OperationLimits {
+export interface OperationLimits extends DocumentShapeLimits {
   maxDepth: number;
   maxAliases: number;
   maxDirectives: number;
@@ -21,6 +22,10 @@ export const operationLimitsFromEnv = (): OperationLimits => ({
   maxDirectives: envInt('MAX_QUERY_DIRECTIVES', 50),
   maxCost: envInt('MAX_QUERY_COST', 5000),
   maxTokens: envInt('MAX_QUERY_TOKENS', 5000),
+  // Checked before validation; every trusted document in schema/operations is far below them.
+  maxFragments: envInt('MAX_QUERY_FRAGMENTS', 32),
+  maxSpreads: envInt('MAX_QUERY_SPREADS', 100),
+  maxSelectionsPerSet: envInt('MAX_QUERY_SET_SELECTIONS', 100),
 });
 
 const tooComplex = (message: string, extensions: Record<string, unknown>) =>
