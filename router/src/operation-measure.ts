@@ -21,6 +21,9 @@ export const DEFAULT_LIST_SIZE = 10;
 /** Visits allowed per selection written in the document (each is walked once; the rest is slack). */
 export const VISITS_PER_SELECTION = 2;
 
+// null (written, or a variable's value) leaves the size to the server's default: not a size of 0.
+const sizeOf = (v: unknown): number => (v === null || v === undefined ? NaN : Number(v));
+
 const isList = (t: GraphQLOutputType): boolean => isListType(isNonNullType(t) ? t.ofType : t);
 
 /** Fields, inline fragments and spreads written in the document, in every definition: its size as the walk sees it. */
@@ -86,6 +89,9 @@ export function measureOperation(
   model: CostModel,
   maxVisited = Infinity,
 ): OperationMeasure {
+  // A variable the request leaves out takes the operation's default: the size it will execute with.
+  const defaults = Object.fromEntries((operation.variableDefinitions ?? []).flatMap((v) => (v.defaultValue ? [[v.variable.name.value, valueFromASTUntyped(v.defaultValue)]] : [])));
+  variables = { ...defaults, ...variables };
   const m: OperationMeasure = { depth: 0, aliases: 0, directives: operation.directives?.length ?? 0, cost: 0, visited: 0, exhausted: false };
   const root = operation.operation === 'query' ? schema.getQueryType() : operation.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
   if (!root) return m;
@@ -136,7 +142,7 @@ export function measureOperation(
         if (rule) {
           const sliced = rule.slicingArguments
             .map((name) => sel.arguments?.find((a) => a.name.value === name))
-            .map((a) => (a ? Number(valueFromASTUntyped(a.value, variables)) : NaN))
+            .map((a) => (a ? sizeOf(valueFromASTUntyped(a.value, variables)) : NaN))
             .find((n) => Number.isFinite(n));
           const ruleSize = Math.max(0, sliced ?? rule.assumedSize ?? DEFAULT_LIST_SIZE);
           if (rule.sizedFields.length) childSized = { fields: rule.sizedFields, size: ruleSize };

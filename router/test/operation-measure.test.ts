@@ -172,6 +172,33 @@ describe('the operation measure', () => {
     );
   });
 
+  it("measures a variable the request leaves out at the operation's default, as if it were sent", () => {
+    // Every document gets at least one written size, besides those the generator writes.
+    const withSizes = fc.tuple(documents, fc.integer({ min: 0, max: 200 })).map(([text, k]) => text.replace(/^query Q \{/, `query Q { sized: products(first: ${k}) { edges { node { id category { children { name } } } } }`));
+    fc.assert(
+      fc.property(withSizes, fc.boolean(), (text, nullDefaults) => {
+        // Every written size becomes a variable whose default is that size.
+        const sizes: number[] = [];
+        const body = text.replace(/first: (\d+)/g, (_, n: string) => `first: $v${sizes.push(Number(n)) - 1}`);
+        const declared = `query Q(${sizes.map((n, i) => `$v${i}: Int = ${n}`).join(', ')}) {`;
+        const withDefaults = body.replace(/^query Q \{/, declared);
+        const sent = Object.fromEntries(sizes.map((n, i) => [`v${i}`, n]));
+        const literal = measure(text).m;
+        expect(measure(withDefaults).m).toEqual(literal);
+        expect(measure(withDefaults, sent).m).toEqual(literal);
+        // A null sent explicitly replaces the default (the spec's coercion) and sizes nothing: as if no size were written.
+        if (nullDefaults) expect(measure(withDefaults, Object.fromEntries(sizes.map((_, i) => [`v${i}`, null]))).m).toEqual(measure(text.replace(/\(first: \d+\)/g, '')).m);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('measures the report\'s query with a default of 100 as with a written 100 (cost 24,101)', () => {
+    const text = 'query($n: Int = 100) { products(first: $n) { edges { node { id category { children { name } } } } } }';
+    expect(measure(text).m.cost).toBe(24_101);
+    expect(measure(text).m.cost).toBe(measure(text.replace('$n) {', '100) {').replace('($n: Int = 100)', '')).m.cost);
+  });
+
   it('reads list sizes from variables, and a list of zero costs nothing below it', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 10_000 }), (n) => {
