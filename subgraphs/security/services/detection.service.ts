@@ -13,6 +13,7 @@ export const thresholds = () => ({
   stuffingAccounts: envInt('DETECT_STUFFING_ACCOUNTS', 10), // distinct accounts failing from one IP in 10 min
   probing: envInt('DETECT_PROBING_DENIALS', 5), // access denials for one user or one address in 5 min
   rateSpike: envInt('DETECT_RATE_SPIKE_EVENTS', 20), // rate-limit hits from one IP in 1 min
+  maxSourcesPerType: envInt('DETECT_MAX_SOURCES_PER_TYPE', 5), // open alerts of one type from different addresses before they share one
   enumeration: envInt('DETECT_ENUMERATION_CONFLICTS', 5), // sign-ups refused as taken, from one IP in 10 min
 });
 
@@ -130,8 +131,9 @@ export class DetectionService {
   /** Raises or extends each draft's alert; answers how many new alerts appeared. */
   async raise(drafts: AlertDraft[]): Promise<number> {
     let created = 0;
+    const maxSources = thresholds().maxSourcesPerType;
     for (const d of mergeDrafts(drafts)) {
-      const a = await raiseAlert(this.d.db, d);
+      const a = await raiseAlert(this.d.db, d, maxSources);
       if (!a.created) continue;
       created++;
       this.d.log.warn({ alert: d.type, id: a.id }, 'security alert raised');

@@ -101,3 +101,33 @@ describe('a flood of throwaway accounts from one address', () => {
     expect((await alertsOf('refresh_token_reuse')).filter((a) => a.sourceIp === ip).map((a) => a.count)).toEqual([1, 1]);
   });
 });
+
+describe('many addresses each sending one suspicious request', () => {
+  const admin = testCaller({ userId: randomUUID(), roles: ['ADMIN'] });
+  type Open = { id: string; sourceIp: string | null; count: number; description: string };
+  const openInjection = async (): Promise<Open[]> => {
+    const r = await signedSubgraphRequest(sg.url, 'security', auditor, '{ securityAlerts(filter: { type: "injection_attempt", acknowledged: false }, first: 100) { edges { node { id sourceIp count description } } } }');
+    return r.body.data!.securityAlerts.edges.map((e: { node: Open }) => e.node);
+  };
+
+  it('open at most K alerts of a type with an address, then one type-level alert that counts every further event', async () => {
+    const K = 5; // DETECT_MAX_SOURCES_PER_TYPE's default
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 25 }), fc.array(fc.nat(), { maxLength: 4 }), async (n, cuts) => {
+        // Each run starts with no open alert of the type, as after an operator acknowledged them.
+        for (const a of await openInjection()) await signedSubgraphRequest(sg.url, 'security', admin, 'mutation($id: ID!) { acknowledgeAlert(id: $id) { id } }', { id: a.id });
+        const ips = Array.from({ length: n }, () => freshIp());
+        const events = ips.map((ip) => event(ip, randomUUID(), 'security.suspicious_input'));
+        for (const batch of chunked(events, cuts)) await send(batch);
+        const alerts = await openInjection();
+        expect(alerts.length).toBeLessThanOrEqual(K + 1);
+        expect(alerts.reduce((sum, a) => sum + a.count, 0)).toBe(n);
+        const shared = alerts.filter((a) => a.sourceIp === null);
+        expect(alerts.filter((a) => a.sourceIp !== null)).toHaveLength(Math.min(n, K));
+        expect(shared).toHaveLength(n > K ? 1 : 0);
+        if (shared[0]) expect(shared[0].description).toMatch(/top sources: \S+ ×1/);
+      }),
+      { numRuns: 8 },
+    );
+  });
+});
