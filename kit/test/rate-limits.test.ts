@@ -5,7 +5,8 @@ import { graphql, Kind, parse, print, type FieldDefinitionNode } from 'graphql';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import fc from 'fast-check';
 import { applyRateLimits, clientAddressKey, configureRateLimits } from '../src/rate-limits.ts';
-import { MemoryStore } from '../src/store.ts';
+import { MemoryStore, RedisStore } from '../src/store.ts';
+import { freePort } from '../src/testing/real-servers.ts';
 
 const sdl = parse(`
   type Query @rateLimit(limit: 100, duration: 60) {
@@ -161,5 +162,24 @@ describe('client address key', () => {
     expect(clientAddressKey('203.0.113.7')).toBe('203.0.113.7');
     expect(clientAddressKey('::ffff:203.0.113.7')).toBe('203.0.113.7');
     expect(clientAddressKey(null)).toBe('unknown');
+  });
+});
+
+describe('rate limits while Redis is down', () => {
+  it("fall back to this process's own budget: the limit holds and no request errors", async () => {
+    // A Redis nobody listens on: every command fails, as in an outage.
+    const store = RedisStore.connect(`redis://127.0.0.1:${await freePort()}`, 'rl-down:');
+    try {
+      const typeDefs = configureRateLimits(parse('directive @rateLimit(limit: Int = 60, duration: Int = 60) on OBJECT | FIELD_DEFINITION type Query { q: Int @rateLimit(limit: 3, duration: 60) }'), { RATE_LIMIT_SCALE: '1' });
+      const schema = applyRateLimits(makeExecutableSchema({ typeDefs, resolvers: { Query: { q: () => 1 } } }), { service: 't', store });
+      const codes: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const r = await graphql({ schema, source: '{ q }', contextValue: { caller: { userId: null, ip: '203.0.113.9' } } });
+        codes.push(String(r.errors?.[0]?.extensions?.code ?? 'OK'));
+      }
+      expect(codes).toEqual(['OK', 'OK', 'OK', 'RATE_LIMITED', 'RATE_LIMITED']);
+    } finally {
+      store.redis.disconnect();
+    }
   });
 });
