@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { Catalog, type CatalogQuery, type CatalogQueryVariables } from '@palisade/schema/generated/operations';
 import { createTestEnvironment, type TestEnvironment } from './harness/supergraph.ts';
 
 const manifest = JSON.parse(readFileSync(fileURLToPath(new URL('../schema/operations/manifest.json', import.meta.url)), 'utf8')) as { operations: { id: string; name: string; body: string }[] };
@@ -19,9 +20,9 @@ afterAll(async () => {
   await enforce?.stop();
 });
 
-const post = async (env: TestEnvironment, body: object) => {
+const post = async <Data = Record<string, any>>(env: TestEnvironment, body: object) => {
   const res = await fetch(env.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return { status: res.status, body: (await res.json()) as { data?: Record<string, any>; errors?: { extensions: { code: string } }[] } };
+  return { status: res.status, body: (await res.json()) as { data?: Data; errors?: { extensions: { code: string } }[] } };
 };
 const code = (r: { body: { errors?: { extensions: { code: string } }[] } }) => r.body.errors?.[0]?.extensions.code;
 
@@ -35,14 +36,14 @@ describe('automatic persisted queries (allow mode)', () => {
   });
 
   it('runs trusted documents by id, and other queries too', async () => {
-    expect((await post(allow, { documentId: `sha256:${catalog.id}`, variables: { first: 2 } })).body.data?.products.edges).toHaveLength(2);
+    expect((await post<CatalogQuery>(allow, { documentId: `sha256:${Catalog.id}`, variables: { first: 2 } satisfies CatalogQueryVariables })).body.data?.products.edges).toHaveLength(2);
     expect((await post(allow, { query: '{ categories { id } }' })).body.data?.categories).toBeDefined();
   });
 });
 
 describe('trusted documents only (enforce mode)', () => {
   it('runs manifest operations by id or by their exact text', async () => {
-    expect((await post(enforce, { documentId: catalog.id, variables: { first: 1 } })).body.data?.products.edges).toHaveLength(1);
+    expect((await post<CatalogQuery>(enforce, { documentId: Catalog.id, variables: { first: 1 } satisfies CatalogQueryVariables })).body.data?.products.edges).toHaveLength(1);
     expect((await post(enforce, { extensions: { persistedQuery: { version: 1, sha256Hash: catalog.id } } })).body.data?.products).toBeDefined();
     expect((await post(enforce, { query: catalog.body, variables: { first: 1 } })).body.data?.products).toBeDefined();
   });

@@ -328,7 +328,7 @@ export type AdminSignOutMutationVariables = Exact<{ [key: string]: never; }>;
 
 export type AdminSignOutMutation = { logout: boolean };
 
-/** A trusted document the console may run: its manifest id, with its result and variables types attached. */
+/** A trusted document a client may run: its manifest id, with its result and variables types attached. */
 export interface TrustedOperation<Result, Variables> { readonly name: string; readonly id: string; readonly __types?: [Result, Variables] }
 export const AdminAcknowledgeAlert: TrustedOperation<AdminAcknowledgeAlertMutation, AdminAcknowledgeAlertMutationVariables> = { name: 'AdminAcknowledgeAlert', id: '91255fc8b138125fc408bc4c66508eca9eaa6a1db3f858393a63049a020480c1' };
 export const AdminAdjustStock: TrustedOperation<AdminAdjustStockMutation, AdminAdjustStockMutationVariables> = { name: 'AdminAdjustStock', id: 'b4dfb6a7761a0993508b834e03cf7ed6fab7d91e623e486c990dd0c30e917a21' };
