@@ -4,6 +4,7 @@ import { codegen } from '@graphql-codegen/core';
 import * as typescript from '@graphql-codegen/typescript';
 import * as typescriptResolvers from '@graphql-codegen/typescript-resolvers';
 import { parse } from 'graphql';
+import { readSubgraphSdl } from '@palisade/auth';
 
 /** One subgraph whose resolvers are typed from its own SDL. */
 export interface ResolverTypesSpec {
@@ -11,7 +12,11 @@ export interface ResolverTypesSpec {
   subgraph: string;
   /** The request context's type, exported from the subgraph's context.ts. */
   context: string;
-  /** GraphQL type → the service model its resolvers receive as parent, `file#Export` relative to the subgraph folder. */
+  /**
+   * GraphQL type → the service model its resolvers receive as parent: `file#Export` relative to the subgraph
+   * folder (`file#Export as Alias` when the model shares a GraphQL type's name), or an inline type for an entity
+   * this subgraph only extends (it receives the key alone).
+   */
   mappers: Record<string, string>;
 }
 
@@ -22,6 +27,12 @@ export const RESOLVER_TYPES: readonly ResolverTypesSpec[] = [
     subgraph: 'security',
     context: 'SecurityContext',
     mappers: { AuditEvent: 'db/schema.ts#AuditEventRow', SecurityAlert: 'db/schema.ts#SecurityAlertRow', AuditVerification: 'services/audit-chain.ts#ChainVerification' },
+  },
+  { subgraph: 'order', context: 'OrderContext', mappers: { Order: 'db/schema.ts#OrderRow', OrderItem: 'db/schema.ts#OrderItemRow', User: '{ id: string }' } },
+  {
+    subgraph: 'user',
+    context: 'UserContext',
+    mappers: { User: 'db/schema.ts#UserRow', Session: 'db/schema.ts#SessionRow', AuthPayload: 'services/session.service.ts#AuthPayload as AuthPayloadModel' },
   },
 ];
 
@@ -35,7 +46,7 @@ export const resolverTypesFileOf = (s: ResolverTypesSpec) => `subgraphs/${s.subg
  */
 export async function buildResolverTypes(spec: ResolverTypesSpec, sdl: string): Promise<string> {
   // The generated file sits in <subgraph>/generated/, one level below what it imports.
-  const up = (ref: string) => `../${ref}`;
+  const up = (ref: string) => (ref.includes('#') ? `../${ref}` : ref);
   const types = await codegen({
     filename: resolverTypesFileOf(spec),
     schema: parse(sdl),
@@ -62,7 +73,7 @@ export async function staleResolverTypes(root: string, specs: readonly ResolverT
     if (!existsSync(sdlPath)) continue;
     const outPath = join(root, resolverTypesFileOf(spec));
     const committed = existsSync(outPath) ? readFileSync(outPath, 'utf8') : null;
-    if (committed !== (await buildResolverTypes(spec, readFileSync(sdlPath, 'utf8'))))
+    if (committed !== (await buildResolverTypes(spec, readSubgraphSdl(sdlPath))))
       problems.push(`stale: ${resolverTypesFileOf(spec)} does not match ${schemaFileOf(spec)}; run npm run codegen`);
   }
   return problems;

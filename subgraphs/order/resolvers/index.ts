@@ -1,4 +1,5 @@
 import { DateTimeScalar } from '@palisade/kit';
+import type { Resolvers } from '../generated/resolvers.ts';
 import { orderResolvers } from './order.resolver.ts';
 
-export const resolvers = { DateTime: DateTimeScalar, ...orderResolvers };
+export const resolvers = { DateTime: DateTimeScalar, ...orderResolvers } satisfies Resolvers;

@@ -287,7 +287,6 @@ export type FederationReferenceTypes = {
 export type ResolversTypes = {
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Money: ResolverTypeWrapper<Money>;
   Category: ResolverTypeWrapper<CategoryRow>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
@@ -302,6 +301,7 @@ export type ResolversTypes = {
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
 };
 
@@ -309,7 +309,6 @@ export type ResolversTypes = {
 export type ResolversParentTypes = {
   DateTime: Scalars['DateTime']['output'];
   PageInfo: PageInfo;
-  Boolean: Scalars['Boolean']['output'];
   Money: Money;
   Category: CategoryRow;
   ID: Scalars['ID']['output'];
@@ -324,6 +323,7 @@ export type ResolversParentTypes = {
   Query: Record<PropertyKey, never>;
   Mutation: Record<PropertyKey, never>;
   Int: Scalars['Int']['output'];
+  Boolean: Scalars['Boolean']['output'];
   String: Scalars['String']['output'];
 };
 
@@ -334,6 +334,7 @@ export type PublicDirectiveResolver<Result, Parent, ContextType = ProductContext
 export type RateLimitDirectiveArgs = {
   limit?: Maybe<Scalars['Int']['input']>;
   duration?: Maybe<Scalars['Int']['input']>;
+  perEmail?: Maybe<Scalars['Boolean']['input']>;
 };
 
 export type RateLimitDirectiveResolver<Result, Parent, ContextType = ProductContext, Args = RateLimitDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;

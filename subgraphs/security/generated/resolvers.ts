@@ -333,10 +333,8 @@ export type FederationReferenceTypes = {
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
-  JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   AuditOutcome: AuditOutcome;
   Severity: Severity;
   User: ResolverTypeWrapper<User>;
@@ -358,15 +356,15 @@ export type ResolversTypes = {
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
   DateTime: Scalars['DateTime']['output'];
-  JSON: Scalars['JSON']['output'];
   PageInfo: PageInfo;
-  Boolean: Scalars['Boolean']['output'];
-  String: Scalars['String']['output'];
+  JSON: Scalars['JSON']['output'];
   User: User;
   ID: Scalars['ID']['output'];
   AuditEvent: AuditEventRow;
@@ -386,6 +384,8 @@ export type ResolversParentTypes = {
   Query: Record<PropertyKey, never>;
   Mutation: Record<PropertyKey, never>;
   Int: Scalars['Int']['output'];
+  Boolean: Scalars['Boolean']['output'];
+  String: Scalars['String']['output'];
 };
 
 export type PublicDirectiveArgs = { };
@@ -395,22 +395,29 @@ export type PublicDirectiveResolver<Result, Parent, ContextType = SecurityContex
 export type RateLimitDirectiveArgs = {
   limit?: Maybe<Scalars['Int']['input']>;
   duration?: Maybe<Scalars['Int']['input']>;
+  perEmail?: Maybe<Scalars['Boolean']['input']>;
 };
 
 export type RateLimitDirectiveResolver<Result, Parent, ContextType = SecurityContext, Args = RateLimitDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
+export type RequiresScopesToSetDirectiveArgs = {
+  scopes: Array<Array<Scalars['String']['input']>>;
+};
+
+export type RequiresScopesToSetDirectiveResolver<Result, Parent, ContextType = SecurityContext, Args = RequiresScopesToSetDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
-}
-
-export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
-  name: 'JSON';
 }
 
 export type PageInfoResolvers<ContextType = SecurityContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
+
+export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
+  name: 'JSON';
+}
 
 export type UserResolvers<ContextType = SecurityContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User']> = {
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -528,8 +535,8 @@ export type MutationResolvers<ContextType = SecurityContext, ParentType extends 
 
 export type Resolvers<ContextType = SecurityContext> = {
   DateTime?: GraphQLScalarType;
-  JSON?: GraphQLScalarType;
   PageInfo?: PageInfoResolvers<ContextType>;
+  JSON?: GraphQLScalarType;
   User?: UserResolvers<ContextType>;
   AuditEvent?: AuditEventResolvers<ContextType>;
   SecurityAlert?: SecurityAlertResolvers<ContextType>;
@@ -550,4 +557,5 @@ export type Resolvers<ContextType = SecurityContext> = {
 export type DirectiveResolvers<ContextType = SecurityContext> = {
   public?: PublicDirectiveResolver<any, any, ContextType>;
   rateLimit?: RateLimitDirectiveResolver<any, any, ContextType>;
+  requiresScopesToSet?: RequiresScopesToSetDirectiveResolver<any, any, ContextType>;
 };

@@ -1,4 +1,5 @@
 import { DateTimeScalar } from '@palisade/kit';
+import type { Resolvers } from '../generated/resolvers.ts';
 import { authResolvers } from './auth.resolver.ts';
 import { userResolvers } from './user.resolver.ts';
 
@@ -8,4 +9,4 @@ export const resolvers = {
   Mutation: { ...authResolvers.Mutation, ...userResolvers.Mutation },
   User: userResolvers.User,
   Session: userResolvers.Session,
-};
+} satisfies Resolvers;
