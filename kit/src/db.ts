@@ -9,7 +9,6 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import postgres from 'postgres';
 import { PGlite } from '@electric-sql/pglite';
 import { recordStatement } from './tracing.ts';
-import { envInt } from './config.ts';
 
 export type Db = PgDatabase<PgQueryResultHKT>;
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -39,7 +38,8 @@ export interface DatabaseOptions {
   schema: string;
   migrationsFolder: string;
   applicationName: string;
-  poolSize?: number;
+  /** Postgres connections the pool may open (DATABASE_POOL_SIZE); PGlite has one. */
+  poolSize: number;
 }
 
 export async function openDatabase(o: DatabaseOptions): Promise<Database> {
@@ -56,7 +56,7 @@ export async function openDatabase(o: DatabaseOptions): Promise<Database> {
   };
   const migrateConfig = { migrationsFolder: o.migrationsFolder, migrationsSchema: o.schema, migrationsTable: '__migrations' };
   if (o.url) {
-    const poolSize = o.poolSize ?? envInt('DATABASE_POOL_SIZE', 10);
+    const poolSize = o.poolSize;
     const client = postgres(o.url, {
       max: poolSize,
       onnotice: () => {},

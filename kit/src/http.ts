@@ -42,8 +42,8 @@ export function clientIp(req: IncomingMessage, trustedHops: number): string {
   return candidate && /^[0-9a-f:.]{2,45}$/i.test(candidate) ? candidate : socket;
 }
 
-export function createHttpServer(routes: Routes, log: Logger, tls: { cert: string; key: string } | null = null): Server {
-  const trustedHops = Number(process.env.TRUST_PROXY_HOPS ?? 0) || 0;
+/** `trustedHops`: the proxies in front whose X-Forwarded-For entries are believed (TRUST_PROXY_HOPS). */
+export function createHttpServer(routes: Routes, log: Logger, tls: { cert: string; key: string } | null = null, trustedHops = 0): Server {
   const handle: RequestListener = async (req, res) => {
     trackInFlight(server, res);
     const incoming = req.headers['x-request-id'];

@@ -1,5 +1,5 @@
 import { pino, type Logger } from 'pino';
-import { isProduction } from './config.ts';
+import type { PalisadeConfig } from './config/load.ts';
 import { safeError, safeLogArgument } from './log-safe.ts';
 
 export type { Logger };
@@ -14,14 +14,19 @@ export const REDACT_PATHS = [
   'privateJwk', '*.privateJwk', 'headers["x-palisade-context"]',
 ];
 
-export function createLogger(service: string): Logger {
-  const file = process.env.LOG_FILE;
-  const pretty = !file && !isProduction() && process.env.LOG_FORMAT !== 'json' && process.stdout.isTTY;
+export type LogSettings = PalisadeConfig['log'];
+
+/** What a logger made without a configuration (a tool, a test's helper) does: info and up, pretty on a terminal. */
+export const DEFAULT_LOG_SETTINGS: LogSettings = { file: null, level: 'info', format: null, production: false };
+
+export function createLogger(service: string, settings: LogSettings = DEFAULT_LOG_SETTINGS): Logger {
+  const file = settings.file;
+  const pretty = !file && !settings.production && settings.format !== 'json' && process.stdout.isTTY;
   // LOG_FILE: JSON lines to a file (tests read them back); synchronous so nothing is lost on exit.
   const destination = file ? pino.destination({ dest: file, sync: true, append: true }) : undefined;
   return pino({
     name: service,
-    level: process.env.LOG_LEVEL ?? (process.env.NODE_ENV === 'test' ? 'warn' : 'info'),
+    level: settings.level,
     base: { service },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     // Database errors and their messages go out as statement text, never with the values sent.

@@ -16,6 +16,14 @@ export const FORWARDING_HEADERS: readonly string[] = [
   'via', 'true-client-ip', 'cf-connecting-ip', 'x-client-ip', 'fastly-client-ip', 'x-cluster-client-ip', 'x-envoy-external-address',
 ];
 
+/** Where /metrics is served and to whom (METRICS_ALLOW, METRICS_PORT). */
+export interface MetricsExposure {
+  /** Addresses or CIDR ranges allowed to read /metrics; null keeps the default (loopback and private networks). */
+  allow: string[] | null;
+  /** A port of its own for /metrics, which then leaves the service port; null serves it on the service port. */
+  port: number | null;
+}
+
 const unmapped = (address: string) => address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
 
 /** Parses `address` or `address/prefix` entries (IPv4 or IPv6); throws on anything else, naming the entry. */

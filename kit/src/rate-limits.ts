@@ -3,6 +3,7 @@ import { rateLimitDirective } from 'graphql-rate-limit-directive';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterRes } from 'rate-limiter-flexible';
 import { ErrorCode, PublicError, type Caller } from '@palisade/auth';
 import type { Store } from './store.ts';
+import { listSizeOf } from './list-size.ts';
 
 /**
  * Cost-based rate limits from the SDL: `@rateLimit(limit, duration)` on Query/Mutation is a shared budget
@@ -19,11 +20,15 @@ interface Override {
   duration: number;
 }
 
-/** RATE_LIMITS (JSON: {"Mutation.login": {"limit": 5, "duration": 60}}) and RATE_LIMIT_SCALE, applied to the SDL. */
-export function configureRateLimits(doc: DocumentNode, env: NodeJS.ProcessEnv = process.env): DocumentNode {
-  const scale = Number(env.RATE_LIMIT_SCALE ?? 1);
-  if (!Number.isFinite(scale) || scale <= 0) throw new Error('RATE_LIMIT_SCALE must be a positive number');
-  const overrides = env.RATE_LIMITS ? (JSON.parse(env.RATE_LIMITS) as Record<string, Override>) : {};
+/** RATE_LIMIT_SCALE and RATE_LIMITS (budgets by coordinate), checked by the configuration. */
+export interface RateLimitSettings {
+  scale: number;
+  overrides: Readonly<Record<string, Override>>;
+}
+
+/** The configured scale and overrides, applied to the SDL's `@rateLimit` budgets. */
+export function configureRateLimits(doc: DocumentNode, settings: RateLimitSettings = { scale: 1, overrides: {} }): DocumentNode {
+  const { scale, overrides } = settings;
   let typeName = '';
   const directive = (limit: number, duration: number, rest: readonly ArgumentNode[] = []): DirectiveNode => ({
     kind: Kind.DIRECTIVE,
@@ -73,13 +78,10 @@ const perEmail = (info: GraphQLResolveInfo) => ownLimit(info)?.arguments?.some((
 
 /** A list field costs its page size (the slicing argument, else @listSize's assumed size); anything else 1. */
 function cost(args: Record<string, unknown>, info: GraphQLResolveInfo): number {
-  const listSize = info.parentType.getFields()[info.fieldName]?.astNode?.directives?.find((d) => d.name.value === 'listSize');
+  const listSize = listSizeOf(info.parentType.getFields()[info.fieldName]?.astNode?.directives);
   if (!listSize) return 1;
-  const slicing = listSize.arguments?.find((a) => a.name.value === 'slicingArguments')?.value;
-  const names = slicing?.kind === Kind.LIST ? slicing.values.flatMap((v) => (v.kind === Kind.STRING ? [v.value] : [])) : [];
-  for (const n of names) if (typeof args[n] === 'number') return Math.max(1, args[n] as number);
-  const assumed = listSize.arguments?.find((a) => a.name.value === 'assumedSize')?.value;
-  return assumed?.kind === Kind.INT ? Math.max(1, Number(assumed.value)) : 1;
+  for (const n of listSize.slicingArguments) if (typeof args[n] === 'number') return Math.max(1, args[n] as number);
+  return Math.max(1, listSize.assumedSize ?? 1);
 }
 
 /**

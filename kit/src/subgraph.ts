@@ -6,20 +6,21 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { configureRateLimits, applyRateLimits } from './rate-limits.ts';
 import type { RedisStore } from './store.ts';
-import type { AuditInput } from './audit/record.ts';
+import type { AuditInput, AuditWriter } from './audit/record.ts';
 import { applyAccessRules, PublicError, bodyHash, operationHash, type Caller, type PolicyTable, type SignedContextClaims } from '@palisade/auth';
 import { executeApollo } from './apollo-http.ts';
 import { closeServer, createHttpServer, HttpError, isJson, listen, parseJsonBody, readBody, sendJson, type HttpContext, type Routes } from './http.ts';
 import { errorReportingPlugin, maskError } from './errors.ts';
 import { guardArguments } from './input-guard.ts';
-import { isProduction, type SubgraphName } from './config.ts';
+import type { PalisadeConfig, SubgraphName } from './config/index.ts';
 import { admitSignedRequest } from './signed-request.ts';
 import { metricsPlugin, type ServiceMetrics } from './metrics.ts';
-import { extractContext, inSpan, installTracing, traceIdOf, traceResolvers, tracer } from './tracing.ts';
+import { extractContext, inSpan, installTracing, traceIdOf, traceResolvers } from './tracing.ts';
 import type { Database } from './db.ts';
 import type { Store } from './store.ts';
 import type { InternalKeys } from './keyring.ts';
 import type { Logger } from './logger.ts';
+import type { ServiceClient } from './service-client.ts';
 
 export interface SubgraphContext {
   caller: Caller;
@@ -28,31 +29,34 @@ export interface SubgraphContext {
 }
 
 export interface SubgraphRuntime {
+  /** The process's configuration, parsed once at its entry point. */
+  config: PalisadeConfig;
   database: Database;
   store: Store;
   keys: InternalKeys;
   log: Logger;
-  /** Base URL (no /graphql) of another subgraph, for signed service calls. */
-  peerBase(name: SubgraphName): string;
+  /** Signed calls to the peers the subgraph declares (and security, for its outbox). */
+  peers: ServiceClient;
   metrics: ServiceMetrics;
+  /** The subgraph's one audit writer: a record in the caller's transaction (its outbox, or security's chain). */
+  audit: AuditWriter;
 }
 
-export interface SubgraphDefinition<TCtx extends SubgraphContext> {
+/** What the HTTP server of one subgraph needs, derived by startSubgraph from its definition (define-subgraph.ts). */
+export interface ServeSpec<TCtx extends SubgraphContext> {
   name: SubgraphName;
   typeDefs: DocumentNode;
   resolvers: GraphQLResolverMap<TCtx>;
   policies: PolicyTable;
-  createContext?: (base: SubgraphContext) => TCtx;
+  createContext: (base: SubgraphContext) => TCtx;
   /** Service-to-service endpoints, each admitted only with a signed request from `from`. */
-  internal?: Record<string, { from: readonly string[]; handle: (payload: unknown, claims: SignedContextClaims) => Promise<unknown> }>;
+  internal: Record<string, { from: readonly string[]; handle: (payload: unknown, claims: SignedContextClaims) => Promise<unknown> }>;
   /** Plain public routes (e.g. a JWKS). */
-  routes?: Routes;
-  /** Writes one audit record in its own transaction; defaults to the subgraph's outbox. */
-  recordAudit?: AuditSink;
+  routes: Routes;
+  /** Writes one audit record in its own transaction. */
+  recordAudit: AuditSink;
   /** Told when a field's arguments are refused before its resolver ran (see guardArguments). */
   onInputRefused?: (ctx: TCtx, coordinate: string, args: Record<string, unknown>) => Promise<void> | void;
-  /** Background work started for this subgraph (sweepers, retries, key reloads), stopped before it closes. */
-  stopWith?: { stop(): void }[];
 }
 
 export type AuditSink = (caller: Caller, input: AuditInput) => Promise<void>;
@@ -65,17 +69,16 @@ export interface RunningSubgraph {
   stop(): Promise<void>;
 }
 
-export async function startSubgraph<TCtx extends SubgraphContext>(
-  def: SubgraphDefinition<TCtx>,
+export async function serveSubgraph<TCtx extends SubgraphContext>(
+  def: ServeSpec<TCtx>,
   rt: SubgraphRuntime,
   listenOn: { port: number; host: string },
 ): Promise<RunningSubgraph> {
   // Audit of denials and limits is best effort: it must never turn a clean refusal into a 500.
   const audit = (caller: Caller, input: AuditInput) =>
-    void def.recordAudit?.(caller, input).catch((err) => rt.log.warn({ err: (err as Error).message }, 'could not record audit event'));
-  installTracing(def.name);
-  const spans = tracer(def.name);
-  const typeDefs = configureRateLimits(def.typeDefs);
+    void def.recordAudit(caller, input).catch((err) => rt.log.warn({ err: (err as Error).message }, 'could not record audit event'));
+  const spans = installTracing(def.name, rt.config.tracing);
+  const typeDefs = configureRateLimits(def.typeDefs, rt.config.rateLimits);
   const built = buildSubgraphSchema({ typeDefs, resolvers: traceResolvers(spans, def.resolvers as never) });
   const guarded = guardArguments<TCtx>(built, { onRefused: def.onInputRefused });
   const limited = applyRateLimits<TCtx>(guarded, {
@@ -89,11 +92,11 @@ export async function startSubgraph<TCtx extends SubgraphContext>(
   });
   const apollo = new ApolloServer<TCtx>({
     schema,
-    introspection: !isProduction(),
+    introspection: !rt.config.production,
     includeStacktraceInErrorResponses: false,
     // runMain owns the process's signals and stops everything in order; Apollo must not race it.
     stopOnTerminationSignals: false,
-    formatError: (formatted) => maskError(formatted, { hideSuggestions: isProduction() }),
+    formatError: (formatted) => maskError(formatted, { hideSuggestions: rt.config.production }),
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), errorReportingPlugin<TCtx>(rt.log), metricsPlugin<TCtx>(rt.metrics)],
   });
   await apollo.start();
@@ -123,13 +126,13 @@ export async function startSubgraph<TCtx extends SubgraphContext>(
         span.setAttribute('palisade.request_id', caller.requestId);
         const log = rt.log.child({ requestId: caller.requestId, traceId: traceIdOf(span), userId: caller.userId ?? undefined });
         const base: SubgraphContext = { caller, requestId: caller.requestId, log };
-        const ctx = def.createContext ? def.createContext(base) : (base as TCtx);
+        const ctx = def.createContext(base);
         await executeApollo(apollo, h, body, async () => ctx);
       });
     },
     ...def.routes,
   };
-  for (const [path, ep] of Object.entries(def.internal ?? {})) {
+  for (const [path, ep] of Object.entries(def.internal)) {
     const guard = { audience: def.name, trusted: pick(rt.keys.trusted, ep.from), store: rt.store, log: rt.log };
     routes[`POST ${path}`] = async (h) => {
       const { raw, body } = await readJson(h);
@@ -143,7 +146,7 @@ export async function startSubgraph<TCtx extends SubgraphContext>(
     };
   }
 
-  const server = createHttpServer(routes, rt.log);
+  const server = createHttpServer(routes, rt.log, null, rt.config.trustProxyHops);
   const port = await listen(server, listenOn.port, listenOn.host);
   rt.log.info({ port }, `${def.name} subgraph listening`);
   return {

@@ -1,4 +1,4 @@
-import { context, propagation, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { context, propagation, trace, type Context, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { AlwaysOffSampler, BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -6,28 +6,71 @@ import { Resource } from '@opentelemetry/resources';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import type { IncomingHttpHeaders } from 'node:http';
 
-let installed = false;
-let recording = false;
-
-/**
- * Trace context is always on (so logs carry trace ids and W3C traceparent flows router → subgraphs); spans
- * are recorded only when OTEL_EXPORTER_OTLP_ENDPOINT names a collector to send them to (sampled as
- * OTEL_TRACES_SAMPLER says): a span nobody exports costs CPU on every request and tells nobody anything.
- */
-export function installTracing(serviceName: string): void {
-  if (installed) return;
-  installed = true;
-  const endpoint = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
-  recording = Boolean(endpoint);
-  const provider = new BasicTracerProvider({
-    resource: new Resource({ 'service.name': process.env.OTEL_SERVICE_NAME ?? `palisade-${serviceName}` }),
-    spanProcessors: endpoint ? [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${endpoint.replace(/\/$/, '')}/v1/traces` }))] : [],
-    ...(endpoint ? {} : { sampler: new AlwaysOffSampler() }),
-  });
-  provider.register({ contextManager: new AsyncLocalStorageContextManager().enable(), propagator: new W3CTraceContextPropagator() });
+export interface TracingSettings {
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: the collector spans go to; null records none. */
+  endpoint: string | null;
+  /** OTEL_SERVICE_NAME: the name spans are exported under, instead of palisade-<service>. */
+  serviceName: string | null;
+  /** OTEL_BSP_SCHEDULE_DELAY: milliseconds between exports. */
+  exportDelayMs: number;
 }
 
-export const tracer = (name: string) => trace.getTracer(`palisade-${name}`);
+const NOT_EXPORTED: TracingSettings = { endpoint: null, serviceName: null, exportDelayMs: 5_000 };
+
+/**
+ * One tracer provider per service, each with its own resource, so that with every service in one process
+ * (`npm start`, the e2e harness) each span still says which service made it. Context and propagation are
+ * process-wide; tracers that are not ours (the gateway's plan and fetch spans) belong to the router.
+ */
+const providers = new Map<string, BasicTracerProvider>();
+const recording = new WeakSet<Tracer>();
+let routerProvider: BasicTracerProvider | null = null;
+let globalsInstalled = false;
+const silent = new BasicTracerProvider({ sampler: new AlwaysOffSampler() });
+
+// Asks for the router's provider at each span, so a library tracer taken before the router started still finds it.
+const libraryTracers: TracerProvider = {
+  getTracer(name, version, options) {
+    const current = () => (routerProvider ?? silent).getTracer(name, version, options);
+    return {
+      startSpan: (...args: Parameters<Tracer['startSpan']>) => current().startSpan(...args),
+      startActiveSpan: ((...args: unknown[]) => (current().startActiveSpan as (...a: unknown[]) => unknown)(...args)) as Tracer['startActiveSpan'],
+    };
+  },
+};
+
+function installGlobals() {
+  if (globalsInstalled) return;
+  globalsInstalled = true;
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  trace.setGlobalTracerProvider(libraryTracers);
+}
+
+/**
+ * The tracer of one service. Trace context is always on (so logs carry trace ids and W3C traceparent flows
+ * router → subgraphs); spans are recorded only when an endpoint names a collector to send them to: a span
+ * nobody exports costs CPU on every request and tells nobody anything.
+ */
+export function installTracing(service: string, settings: TracingSettings = NOT_EXPORTED): Tracer {
+  installGlobals();
+  const name = settings.serviceName ?? `palisade-${service}`;
+  const key = JSON.stringify([name, settings.endpoint, settings.exportDelayMs]);
+  let provider = providers.get(key);
+  if (!provider) {
+    const endpoint = settings.endpoint?.replace(/\/$/, '');
+    provider = new BasicTracerProvider({
+      resource: new Resource({ 'service.name': name }),
+      spanProcessors: endpoint ? [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${endpoint}/v1/traces` }), { scheduledDelayMillis: settings.exportDelayMs })] : [],
+      ...(endpoint ? {} : { sampler: new AlwaysOffSampler() }),
+    });
+    providers.set(key, provider);
+  }
+  if (service === 'router') routerProvider = provider;
+  const t = provider.getTracer(`palisade-${service}`);
+  if (settings.endpoint) recording.add(t);
+  return t;
+}
 
 /** The context a request arrived with (its traceparent), to continue the caller's trace. */
 export function extractContext(headers: IncomingHttpHeaders): Context {
@@ -47,7 +90,7 @@ export const traceIdOf = (span: Span | undefined) => {
 };
 
 /** Runs `fn` inside a new span that ends (recording failure) when it settles. */
-export async function inSpan<T>(t: ReturnType<typeof tracer>, name: string, parent: Context, fn: (span: Span) => Promise<T>): Promise<T> {
+export async function inSpan<T>(t: Tracer, name: string, parent: Context, fn: (span: Span) => Promise<T>): Promise<T> {
   return t.startActiveSpan(name, {}, parent, async (span) => {
     try {
       return await fn(span);
@@ -70,7 +113,7 @@ const ROOT_TYPES = new Set(['Query', 'Mutation']);
  * Without an exporter (see installTracing) nothing is recorded, so resolvers stay as they are.
  */
 export function traceResolvers<T extends Record<string, Record<string, unknown>>>(t: Tracer, resolvers: T): T {
-  if (!recording) return resolvers;
+  if (!recording.has(t)) return resolvers;
   const wrap = (name: string, fn: Resolver): Resolver =>
     function traced(this: unknown, ...args: unknown[]) {
       return t.startActiveSpan(name, (span) => {

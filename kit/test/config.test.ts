@@ -33,8 +33,8 @@ describe('loadConfig', () => {
       log: { level: 'info', file: null, format: null },
       router: { limits: { maxDepth: 12, maxCost: 5000, maxSpreads: 100 }, persistedOperations: 'allow', corsOrigins: [], externalIssuers: [], subgraphTimeoutMs: 10_000 },
       user: { loginIpFailureLimit: 20, loginLockBaseSeconds: 60, passwordHashing: { concurrency: 4, hashConcurrency: 2, maxQueuedHashes: 16 }, totpIssuer: 'Palisade' },
-      product: { seedDemoData: true, reservationTtlSeconds: 120 },
-      order: { restockRetryMs: 10_000 },
+      product: { seedDemoData: true },
+      order: { restockRetryMs: 10_000, reservationTtlSeconds: 120, reservationSweepMs: 10_000 },
       security: { checkpointIntervalMs: 60_000, detection: { bruteForce: 5, stuffingAccounts: 10, maxSourcesPerType: 5 } },
     });
   });

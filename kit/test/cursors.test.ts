@@ -3,8 +3,9 @@ import fc from 'fast-check';
 import { decodeCursor, encodeCursor, KEYSET_CURSOR, POSITION_CURSOR } from '../src/pagination.ts';
 import { DateTimeScalar } from '../src/scalars.ts';
 import { isUuid } from '../src/values.ts';
+import { testSettings } from '../src/testing/config.ts';
 
-const seed = Number(process.env.FC_SEED ?? 20261126);
+const seed = testSettings().propertySeed;
 const b64 = (s: string) => Buffer.from(s).toString('base64url');
 const refused = (f: () => unknown) => {
   try {

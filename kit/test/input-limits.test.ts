@@ -3,8 +3,9 @@ import fc from 'fast-check';
 import { buildSchema, graphql } from 'graphql';
 import { assertJsonDepth, HttpError, MAX_JSON_DEPTH, parseJsonBody } from '../src/http.ts';
 import { findUnstorable, guardArguments, MAX_STRING_LENGTH, unstorableReason } from '../src/input-guard.ts';
+import { testSettings } from '../src/testing/config.ts';
 
-const seed = Number(process.env.FC_SEED ?? 20261126);
+const seed = testSettings().propertySeed;
 
 /** JSON nested exactly `depth` levels, strings with brackets and quotes inside to mislead a naive count. */
 const nested = (depth: number, leaf: string, kinds: boolean[]) =>

@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../src/logger.ts';
 import { maskError, withoutValues } from '../src/errors.ts';
+import { testConfig, testSettings } from '../src/testing/config.ts';
 
-const seed = Number(process.env.FC_SEED ?? 20261126);
+const seed = testSettings().propertySeed;
 const QUERY = 'insert into "users"."users" ("email", "password_hash") values ($1, $2) returning "id"';
 // Values worth finding: long enough not to occur in the statement or the fixed words by chance.
 const value = fc.string({ minLength: 6, maxLength: 40, unit: fc.constantFrom('a', 'b', 'x', '@', '.', '$', '"', ' ', '\n', 'é', '9') }).filter((v) => v.trim().length >= 6 && !QUERY.includes(v));
@@ -24,11 +25,8 @@ describe('database errors in logs', () => {
   it('carry the statement, the SQLSTATE and the constraint, never a parameter or a detail', () => {
     const dir = mkdtempSync(join(tmpdir(), 'palisade-log-safe-'));
     const file = join(dir, 'log.jsonl');
-    const before = { file: process.env.LOG_FILE, level: process.env.LOG_LEVEL };
-    process.env.LOG_FILE = file;
-    process.env.LOG_LEVEL = 'debug';
     try {
-      const log = createLogger('test');
+      const log = createLogger('test', testConfig({ log: { file, level: 'debug' } }).log);
       fc.assert(
         fc.property(value, value, fc.constantFrom('duplicate', 'uuid', 'range'), (email, hash, kind) => {
           const message = kind === 'duplicate' ? 'duplicate key value violates unique constraint "users_email_key"' : kind === 'uuid' ? `invalid input syntax for type uuid: ${JSON.stringify(email)}` : `value "${email}" is out of range for type integer`;
@@ -49,9 +47,6 @@ describe('database errors in logs', () => {
         { seed, numRuns: 200 },
       );
     } finally {
-      process.env.LOG_FILE = before.file;
-      process.env.LOG_LEVEL = before.level;
-      if (before.file === undefined) delete process.env.LOG_FILE;
       rmSync(dir, { recursive: true, force: true });
     }
   });

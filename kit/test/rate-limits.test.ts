@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { graphql, Kind, parse, print, type FieldDefinitionNode } from 'graphql';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import fc from 'fast-check';
 import { applyRateLimits, clientAddressKey, configureRateLimits } from '../src/rate-limits.ts';
 import { MemoryStore, RedisStore } from '../src/store.ts';
+import { loadConfig } from '../src/config/index.ts';
 import { freePort } from '../src/testing/real-servers.ts';
+import { readSubgraphSdl } from '@palisade/auth';
 
 const sdl = parse(`
   type Query @rateLimit(limit: 100, duration: 60) {
@@ -18,25 +20,26 @@ const sdl = parse(`
 
 describe('rate limit configuration', () => {
   it('scales every budget by RATE_LIMIT_SCALE', () => {
-    const out = print(configureRateLimits(sdl, { RATE_LIMIT_SCALE: '3' }));
+    const out = print(configureRateLimits(sdl, { scale: 3, overrides: {} }));
     expect(out).toContain('@rateLimit(limit: 300, duration: 60)');
     expect(out).toContain('b: Int @rateLimit(limit: 15, duration: 10)');
   });
 
   it('lets RATE_LIMITS override a budget or give a field its own', () => {
-    const out = print(configureRateLimits(sdl, { RATE_LIMITS: JSON.stringify({ Query: { limit: 7, duration: 1 }, 'Query.c': { limit: 2, duration: 30 } }) }));
+    const out = print(configureRateLimits(sdl, { scale: 1, overrides: { Query: { limit: 7, duration: 1 }, 'Query.c': { limit: 2, duration: 30 } } }));
     expect(out).toContain('type Query @rateLimit(limit: 7, duration: 1)');
     expect(out).toContain('c: Int @rateLimit(limit: 2, duration: 30)');
     expect(out).toContain('a: Int\n');
   });
 
   it('scales an added field limit exactly once', () => {
-    const out = print(configureRateLimits(sdl, { RATE_LIMIT_SCALE: '3', RATE_LIMITS: JSON.stringify({ 'Query.c': { limit: 2, duration: 30 } }) }));
+    const out = print(configureRateLimits(sdl, { scale: 3, overrides: { 'Query.c': { limit: 2, duration: 30 } } }));
     expect(out).toContain('c: Int @rateLimit(limit: 6, duration: 30)');
   });
 
-  it('refuses a nonsense scale', () => {
-    expect(() => configureRateLimits(sdl, { RATE_LIMIT_SCALE: '0' })).toThrow(/RATE_LIMIT_SCALE/);
+  it('refuses a nonsense scale or budget before anything starts', () => {
+    expect(() => loadConfig({ RATE_LIMIT_SCALE: '0' })).toThrow(/RATE_LIMIT_SCALE must be a positive number/);
+    expect(() => loadConfig({ RATE_LIMITS: '{"Query.c": {"limit": -1, "duration": 30}}' })).toThrow(/RATE_LIMITS at Query\.c\.limit/);
   });
 });
 
@@ -50,7 +53,7 @@ describe('rate limit keys', () => {
         login(email: String!): Boolean @rateLimit(limit: 3, duration: 60, perEmail: true)
       }
     `),
-    { RATE_LIMIT_SCALE: '1' },
+    { scale: 1, overrides: {} },
   );
   const schema = applyRateLimits(makeExecutableSchema({ typeDefs, resolvers: { Mutation: { register: () => true, login: () => true } } }), { service: 't', store: new MemoryStore() });
   const call = async (field: string, email: string, ip: string) => {
@@ -77,7 +80,7 @@ function publicMutations(): FieldDefinitionNode[] {
   return readdirSync(root).flatMap((name) => {
     let sdl: string;
     try {
-      sdl = readFileSync(`${root}${name}/schema.graphql`, 'utf8');
+      sdl = readSubgraphSdl(`${root}${name}/schema.graphql`);
     } catch {
       return [];
     }
@@ -115,7 +118,7 @@ describe('public mutations are limited per client address, whatever token is att
             ${field.name.value}(email: String, input: EmailInput): Boolean ${(field.directives ?? []).map((d) => print(d)).join(' ')}
           }
         `),
-        { RATE_LIMIT_SCALE: '1' },
+        { scale: 1, overrides: {} },
       );
       const limit = limitOf(field);
       await fc.assert(
@@ -170,7 +173,7 @@ describe('rate limits while Redis is down', () => {
     // A Redis nobody listens on: every command fails, as in an outage.
     const store = RedisStore.connect(`redis://127.0.0.1:${await freePort()}`, 'rl-down:');
     try {
-      const typeDefs = configureRateLimits(parse('directive @rateLimit(limit: Int = 60, duration: Int = 60) on OBJECT | FIELD_DEFINITION type Query { q: Int @rateLimit(limit: 3, duration: 60) }'), { RATE_LIMIT_SCALE: '1' });
+      const typeDefs = configureRateLimits(parse('directive @rateLimit(limit: Int = 60, duration: Int = 60) on OBJECT | FIELD_DEFINITION type Query { q: Int @rateLimit(limit: 3, duration: 60) }'), { scale: 1, overrides: {} });
       const schema = applyRateLimits(makeExecutableSchema({ typeDefs, resolvers: { Query: { q: () => 1 } } }), { service: 't', store });
       const codes: string[] = [];
       for (let i = 0; i < 5; i++) {

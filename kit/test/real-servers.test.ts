@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import postgres from 'postgres';
-import { createTestDatabase, testServers } from '../src/testing/index.ts';
+import { createTestDatabase, testServers, testSettings } from '../src/testing/index.ts';
 
 const { databaseUrl } = testServers();
-const required = process.env.PALISADE_REQUIRE_REAL_SERVERS === '1';
+const required = testSettings().requireRealServers;
 
 describe('the test harness', () => {
   it.skipIf(!databaseUrl && !required)('provides a real Postgres and isolated databases on it', async () => {

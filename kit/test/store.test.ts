@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { MemoryStore, RedisStore, type Store } from '../src/store.ts';
 import { eventually, testRedisPrefix, testServers } from '../src/testing/index.ts';
+import { testSettings } from '../src/testing/config.ts';
 
 const { redisUrl } = testServers();
 const stores: [string, () => Store][] = [['memory', () => new MemoryStore()]];
@@ -45,7 +46,7 @@ describe.each(stores)('%s store', (kind, make) => {
 
 describe('the test run', () => {
   it('has a real Redis when CI demands one', () => {
-    if (process.env.PALISADE_REQUIRE_REAL_SERVERS === '1') expect(redisUrl).toBeTruthy();
+    if (testSettings().requireRealServers) expect(redisUrl).toBeTruthy();
     expect(stores.length).toBe(redisUrl ? 2 : 1);
   });
 });

@@ -5,13 +5,16 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 
 /** Refused configuration: one line per bad variable, all of them at once. */
 export class ConfigError extends Error {
+  readonly problems: readonly string[];
   constructor(
-    readonly problems: readonly string[],
+    problems: string | readonly string[],
     /** The variables named, for a caller that wants them apart from the sentences. */
     readonly variables: readonly string[] = [],
   ) {
-    super(problems.join('; '));
+    const lines = typeof problems === 'string' ? [problems] : problems;
+    super(lines.join('; '));
     this.name = 'ConfigError';
+    this.problems = lines;
   }
 }
 

@@ -33,15 +33,15 @@ export const userSettings = {
   totpIssuer: setting('TOTP_ISSUER', text(), 'Palisade', 'name shown in authenticator apps'),
 };
 
-/** The product subgraph's: the demo catalog and stock reservations. */
+/** The product subgraph's. */
 export const productSettings = {
   seedDemoData: setting('SEED_DEMO_DATA', bool(), true, 'seed a demo catalog (never in production)', { shown: '`true` outside production' }),
-  reservationTtlSeconds: setting('RESERVATION_TTL_SECONDS', int(1, 86_400), 120, 'how long stock stays reserved for an order not yet confirmed'),
-  reservationSweepMs: setting('RESERVATION_SWEEP_MS', ms(), 10_000, 'how often expired reservations are settled'),
 };
 
-/** The order subgraph's. */
+/** The order subgraph's: the stock it holds for orders, and what it gives back. */
 export const orderSettings = {
+  reservationTtlSeconds: setting('RESERVATION_TTL_SECONDS', int(1, 86_400), 120, 'how long stock stays reserved for an order not yet confirmed'),
+  reservationSweepMs: setting('RESERVATION_SWEEP_MS', ms(), 10_000, 'how often expired reservations are settled'),
   restockRetryMs: setting('RESTOCK_RETRY_MS', ms(), 10_000, 'how often the order subgraph retries giving back the stock of orders cancelled while the product subgraph was unreachable'),
 };
 

@@ -3,6 +3,8 @@ import { inject } from 'vitest';
 export * from './real-servers.ts';
 export * from './databases.ts';
 export * from './signed-client.ts';
+export * from './config.ts';
+export * from './signed-post.ts';
 
 let warned = false;
 

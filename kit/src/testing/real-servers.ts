@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { Redis } from 'ioredis';
+import { testSettings } from './config.ts';
 
 export interface RunningServer {
   url: string;
@@ -37,7 +38,8 @@ function which(cmd: string): string | null {
 }
 
 function postgresBin(): string | null {
-  if (process.env.PG_BIN) return existsSync(join(process.env.PG_BIN, 'initdb')) ? process.env.PG_BIN : null;
+  const configured = testSettings().postgresBin;
+  if (configured) return existsSync(join(configured, 'initdb')) ? configured : null;
   const root = '/usr/lib/postgresql';
   if (existsSync(root)) {
     const versions = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
@@ -202,7 +204,8 @@ export interface TestServers {
 export async function resolveTestServers(): Promise<TestServers> {
   const stops: (() => Promise<void>)[] = [];
   const notes: string[] = [];
-  let databaseUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || null;
+  const settings = testSettings();
+  let databaseUrl = settings.databaseUrl ?? settings.serviceDatabaseUrl;
   if (databaseUrl) notes.push('Postgres: from the environment');
   else {
     const pg = await startThrowawayPostgres();
@@ -212,7 +215,7 @@ export async function resolveTestServers(): Promise<TestServers> {
       notes.push(`Postgres: throwaway server at ${pg.url}`);
     }
   }
-  let redisUrl = process.env.TEST_REDIS_URL || process.env.REDIS_URL || null;
+  let redisUrl = settings.redisUrl ?? settings.serviceRedisUrl;
   if (redisUrl) notes.push('Redis: from the environment');
   else {
     const redis = await startThrowawayRedis();
@@ -224,7 +227,7 @@ export async function resolveTestServers(): Promise<TestServers> {
   }
   const missing = [!databaseUrl && 'Postgres', !redisUrl && 'Redis'].filter(Boolean) as string[];
   if (missing.length) {
-    if (process.env.PALISADE_REQUIRE_REAL_SERVERS === '1') {
+    if (settings.requireRealServers) {
       await Promise.all(stops.map((s) => s()));
       throw new Error(`PALISADE_REQUIRE_REAL_SERVERS=1 but no real ${missing.join(' or ')} is available (set TEST_DATABASE_URL / TEST_REDIS_URL or install the servers)`);
     }
