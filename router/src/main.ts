@@ -1,13 +1,16 @@
-import { assertProductionBacking, DEFAULT_PORTS, envInt, envOptional, envString, metricsExposureFromEnv, openStore, runMain, subgraphUrl, SUBGRAPH_NAMES, type SubgraphName } from '@palisade/kit';
+import { configOrExit, DEFAULT_PORTS, openStore, runMain } from '@palisade/kit';
 import { startRouter } from './router.ts';
 
-await runMain('router', async () => {
-  assertProductionBacking({ needsDatabase: false, databaseUrl: null, redisUrl: envOptional('REDIS_URL') });
-  return startRouter({
-    port: envInt('PORT', DEFAULT_PORTS.router),
-    host: envString('HOST', '127.0.0.1'),
-    subgraphs: Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, subgraphUrl(n)])) as Record<SubgraphName, string>,
-    store: openStore(envOptional('REDIS_URL'), envOptional('REDIS_KEY_PREFIX')),
-    metrics: metricsExposureFromEnv(),
-  });
-});
+const config = configOrExit('router', ['router']);
+await runMain(
+  'router',
+  () =>
+    startRouter({
+      config,
+      port: config.port ?? DEFAULT_PORTS.router,
+      host: config.host,
+      subgraphs: config.subgraphUrls,
+      store: openStore(config.redis.url ?? undefined, config.redis.keyPrefix),
+    }),
+  config.log,
+);

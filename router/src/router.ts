@@ -4,10 +4,10 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import {
-  closeServer, createHttpServer, envOptional, metricsExposureFromEnv, operationNamesFromManifest, type MetricsExposure, metricsPlugin, extractContext, inSpan, installTracing, traceIdOf, tracer, createLogger, createMetrics, errorReportingPlugin, executeApollo, HttpError, isJson, isProduction, listen, loadInternalKeys,
-  maskError, parseJsonBody, assertJsonDepth, readBody, sendJson, SUBGRAPH_NAMES, tokenAudience, tokenIssuer, type Logger, type Routes, type Store, type SubgraphName,
+  closeServer, createHttpServer, operationNamesFromManifest, type MetricsExposure, metricsPlugin, extractContext, inSpan, installTracing, traceIdOf, createLogger, createMetrics, createServiceClient, errorReportingPlugin, executeApollo, HttpError, isJson, keySettings, listen, loadInternalKeys,
+  maskError, parseJsonBody, assertJsonDepth, readBody, sendJson, SUBGRAPH_NAMES, type Logger, type PalisadeConfig, type Routes, type Store, type SubgraphName,
 } from '@palisade/kit';
-import { parseExternalIssuers, type ExternalIssuerConfig } from '@palisade/auth';
+import type { ExternalIssuerConfig } from '@palisade/auth';
 import type { RouterContext } from './context.ts';
 import { loadSupergraph } from './supergraph.ts';
 import { useJwtAuth } from './plugins/useJwtAuth.ts';
@@ -16,7 +16,7 @@ import { useUnavailableStatus } from './plugins/useUnavailableStatus.ts';
 import { useConsoleSession } from './plugins/useConsoleSession.ts';
 import { useAdminConsole } from './plugins/useAdminConsole.ts';
 import { useSecurityHeaders } from './plugins/useSecurityHeaders.ts';
-import { useOperationLimits, operationLimitsFromEnv, type OperationLimits } from './plugins/useOperationLimits.ts';
+import { useOperationLimits, type OperationLimits } from './plugins/useOperationLimits.ts';
 import { useCors } from './plugins/useCors.ts';
 import { useAuditForwarding } from './plugins/useAuditForwarding.ts';
 import { useThreatSignals } from './plugins/useThreatSignals.ts';
@@ -28,15 +28,15 @@ import { costModelFromSupergraph } from './cost-model.ts';
 import { refuseCostlyToValidate } from './document-shape.ts';
 import { readFileSync } from 'node:fs';
 
-function tlsFromEnv(): { cert: string; key: string } | null {
-  const cert = envOptional('TLS_CERT_FILE');
-  const key = envOptional('TLS_KEY_FILE');
-  if (!cert && !key) return null;
-  if (!cert || !key) throw new Error('TLS needs both TLS_CERT_FILE and TLS_KEY_FILE');
-  return { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') };
+/** The configured certificate and key (the configuration checked they come as a pair), read. */
+function readTls({ certFile, keyFile }: PalisadeConfig['router']['tls']): { cert: string; key: string } | null {
+  if (!certFile || !keyFile) return null;
+  return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
 }
 
 export interface RouterOptions {
+  /** The process's configuration; the options below that are left out default from it. */
+  config: PalisadeConfig;
   /** The built admin console (admin/dist by default), served at /admin. */
   consoleDir?: string;
   port: number;
@@ -79,20 +79,24 @@ export interface RunningRouter {
 const baseOf = (url: string) => url.replace(/\/graphql$/, '');
 
 export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
-  const log = o.log ?? createLogger('router');
-  const production = o.production ?? isProduction();
-  installTracing('router');
-  const spans = tracer('router');
-  const keys = await loadInternalKeys('router', []);
+  const { config } = o;
+  const settings = config.router;
+  const log = o.log ?? createLogger('router', config.log);
+  const production = o.production ?? config.production;
+  const spans = installTracing('router', config.tracing);
+  const keys = await loadInternalKeys('router', [], keySettings(config));
   const supergraphSdl = o.supergraphSdl ?? loadSupergraph();
-  const limits = o.limits ?? operationLimitsFromEnv();
-  const audit = useAuditForwarding({ signer: keys.signer, securityBase: () => baseOf(o.subgraphs.security), log, store: o.store });
-  const exposure = o.metrics ?? metricsExposureFromEnv();
-  const metrics = createMetrics('router', { allow: exposure.allow ?? undefined, knownOperations: operationNamesFromManifest(envOptional('PERSISTED_OPERATIONS_MANIFEST')) });
+  const limits = o.limits ?? settings.limits;
+  const exposure = o.metrics ?? { allow: config.metricsAllow, port: settings.metricsPort };
+  const manifest = settings.persistedOperationsManifest ?? undefined;
+  const metrics = createMetrics('router', { allow: exposure.allow ?? undefined, knownOperations: operationNamesFromManifest(manifest) });
+  // The router's own signed calls (its audit events to security) go through the client the subgraphs use.
+  const peers = createServiceClient({ from: 'router', signer: keys.signer, peers: (name) => baseOf(o.subgraphs[name]), metrics, log });
+  const audit = useAuditForwarding({ client: peers, log, store: o.store });
   const measured = useSubgraphMetrics(metrics);
-  const resilient = useSubgraphResilience(log);
+  const resilient = useSubgraphResilience(log, { timeoutMs: settings.subgraphTimeoutMs, resetMs: settings.breakerResetMs });
   const gateway = new ApolloGateway({ supergraphSdl, buildService: useSignedContext(keys.signer, o.subgraphs, (name, f) => measured(name, resilient(name, f))) });
-  const tls = o.tls === undefined ? tlsFromEnv() : o.tls;
+  const tls = o.tls === undefined ? readTls(settings.tls) : o.tls;
   const consoleSession = useConsoleSession({ secure: Boolean(tls), maxAgeSeconds: 30 * 86_400 });
   const merged = metrics.counter('palisade_merged_operations_total', 'Queries answered by an identical in-flight execution for the same caller');
   const apollo = new ApolloServer<RouterContext>({
@@ -117,16 +121,16 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
             useOperationLimits(limits, costModelFromSupergraph(supergraphSdl), (ctx, reason) =>
               audit.record(ctx.caller, { action: 'operation.too_complex', outcome: 'DENIED', metadata: { reason } }),
             ),
-            useThreatSignals(audit),
+            useThreatSignals(audit, { slowMs: settings.slowOperationMs }),
           ]),
     ],
   });
   await apollo.start();
 
-  const authenticate = useJwtAuth({ issuer: tokenIssuer(), audience: tokenAudience(), jwksUrl: `${baseOf(o.subgraphs.user)}/.well-known/jwks.json`, log, store: o.security === false ? null : o.store, audit, onRejected: () => metrics.authFailures.inc({ reason: 'token' }), externalIssuers: o.externalIssuers ?? parseExternalIssuers(envOptional('OIDC_ISSUERS')) });
+  const authenticate = useJwtAuth({ issuer: config.tokens.issuer, audience: config.tokens.audience, jwksUrl: `${baseOf(o.subgraphs.user)}/.well-known/jwks.json`, log, store: o.security === false ? null : o.store, audit, onRejected: () => metrics.authFailures.inc({ reason: 'token' }), externalIssuers: o.externalIssuers ?? settings.externalIssuers });
   const securityHeaders = useSecurityHeaders({ tls: Boolean(tls), landingPage: !production });
-  const persisted = usePersistedOperations(o.persistedOperations ?? ((envOptional('PERSISTED_OPERATIONS') ?? 'allow') as PersistedMode), envOptional('PERSISTED_OPERATIONS_MANIFEST'));
-  const cors = useCors(o.corsOrigins ?? (envOptional('CORS_ORIGINS') ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+  const persisted = usePersistedOperations(o.persistedOperations ?? settings.persistedOperations, manifest);
+  const cors = useCors(o.corsOrigins ?? settings.corsOrigins);
 
   const graphql = async (h: Parameters<Routes[string]>[0]) => {
     securityHeaders(h.res);
@@ -199,7 +203,7 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
     },
   };
 
-  const server = createHttpServer(routes, log, tls);
+  const server = createHttpServer(routes, log, tls, config.trustProxyHops);
   const port = await listen(server, o.port, o.host);
   log.info({ port }, `router listening: http://${o.host === '0.0.0.0' ? 'localhost' : o.host}:${port}/graphql`);
   const metricsServer = exposure.port === null ? null : createHttpServer({ 'GET /metrics': metrics.route }, log);
@@ -214,6 +218,7 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
       if (metricsServer) await closeServer(metricsServer);
       await apollo.stop();
       await audit.stop();
+      await peers.close();
     },
   };
 }

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { parse } from 'graphql';
 import { HttpError } from '@palisade/kit';
 import { measureDocumentShape, refuseCostlyToValidate } from '../src/document-shape.ts';
-import { operationLimitsFromEnv } from '../src/plugins/useOperationLimits.ts';
+import { testConfig } from '@palisade/kit/testing/index';
 
-const defaults = operationLimitsFromEnv();
+const defaults = testConfig().router.limits;
 const refusalOf = (text: string) => {
   try {
     refuseCostlyToValidate(text, defaults);

@@ -1,4 +1,5 @@
-import { runMain, subgraphOptionsFromEnv } from '@palisade/kit';
+import { configOrExit, runMain } from '@palisade/kit';
 import { startOrderSubgraph } from './index.ts';
 
-await runMain('order', () => startOrderSubgraph(subgraphOptionsFromEnv('order')));
+const config = configOrExit('order', ['order']);
+await runMain('order', () => startOrderSubgraph({ config }), config.log);

@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'graphql';
 import { badInput } from '@palisade/auth';
-import { createAuditWriter, envBool, envInt, isProduction, postSigned, runSubgraph, type SubgraphOptions } from '@palisade/kit';
+import { defineSubgraph, startSubgraph, type SubgraphOptions } from '@palisade/kit';
 import { auditOutbox } from './db/schema.ts';
 import { resolvers } from './resolvers/index.ts';
 import { policies } from './rules.ts';
@@ -14,59 +12,44 @@ import { seedDemoCatalog } from './services/seed.ts';
 import { isUuid } from './services/validation.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-export const typeDefs = parse(readFileSync(here('./schema.graphql'), 'utf8'));
 
-export async function startProductSubgraph(o: SubgraphOptions) {
-  return runSubgraph(
-    {
-      name: 'product',
-      migrationsFolder: here('./db/migrations'),
-      outbox: auditOutbox,
-      trusts: ['order'],
-      build: async (rt) => {
-        const audit = createAuditWriter('product', auditOutbox);
-        const catalog = new CatalogService({ db: rt.database.db, audit });
-        const stock = new StockService({ db: rt.database.db, audit, log: rt.log, ttlSeconds: envInt('RESERVATION_TTL_SECONDS', 120) });
-        // Asked with the product subgraph's own signature; the order subgraph trusts it for this one question.
-        const orderExists = async (orderRef: string) =>
-          (await postSigned<{ exists: boolean }>(rt.keys.signer, 'order', `${rt.peerBase('order')}/internal/orders/exists`, { orderRef }, { timeoutMs: 3_000 })).exists;
-        if (!isProduction() && envBool('SEED_DEMO_DATA', true)) await seedDemoCatalog(rt.database.db);
-        return {
-          name: 'product',
-          stopWith: [stock.startSweeper(orderExists, envInt('RESERVATION_SWEEP_MS', 10_000))],
-          typeDefs,
-          resolvers,
-          policies,
-          createContext: createProductContext(catalog, new CategoryService({ db: rt.database.db, audit })),
-          internal: {
-            '/internal/stock/reserve': {
-              from: ['order'],
-              handle: async (body, claims) => {
-                const req = parseReserveRequest(body);
-                if (!req) throw badInput('malformed reservation');
-                return stock.reserve(claims.caller, req);
-              },
-            },
-            '/internal/stock/confirm': {
-              from: ['order'],
-              handle: async (body) => {
-                const ref = (body as { orderRef?: unknown } | null)?.orderRef;
-                if (!isUuid(ref)) throw badInput('malformed confirmation');
-                return stock.confirm(ref);
-              },
-            },
-            '/internal/stock/release': {
-              from: ['order'],
-              handle: async (body, claims) => {
-                const ref = (body as { orderRef?: unknown } | null)?.orderRef;
-                if (!isUuid(ref)) throw badInput('malformed release');
-                return stock.release(claims.caller, ref);
-              },
-            },
-          },
-        };
+const orderRefOf = (body: unknown, what: string) => {
+  const ref = (body as { orderRef?: unknown } | null)?.orderRef;
+  if (!isUuid(ref)) throw badInput(`malformed ${what}`);
+  return ref;
+};
+
+export const productSubgraph = defineSubgraph({
+  name: 'product',
+  dbSchema: 'products',
+  migrationsFolder: here('./db/migrations'),
+  sdlFile: here('./schema.graphql'),
+  resolvers,
+  policies,
+  outbox: auditOutbox,
+  // No peers: the order subgraph settles the reservations it asked for (its services/stock-holds.ts).
+  services: async (rt) => {
+    const { db } = rt.database;
+    if (rt.config.product.seedDemoData) await seedDemoCatalog(db);
+    return {
+      catalog: new CatalogService({ db, audit: rt.audit }),
+      categories: new CategoryService({ db, audit: rt.audit }),
+      stock: new StockService({ db, audit: rt.audit }),
+    };
+  },
+  context: (base, { catalog, categories }) => createProductContext(catalog, categories)(base),
+  internal: {
+    '/internal/stock/reserve': {
+      from: ['order'],
+      handle: async ({ stock }, body, claims) => {
+        const req = parseReserveRequest(body);
+        if (!req) throw badInput('malformed reservation');
+        return stock.reserve(claims.caller, req);
       },
     },
-    o,
-  );
-}
+    '/internal/stock/confirm': { from: ['order'], handle: async ({ stock }, body) => stock.confirm(orderRefOf(body, 'confirmation')) },
+    '/internal/stock/release': { from: ['order'], handle: async ({ stock }, body, claims) => stock.release(claims.caller, orderRefOf(body, 'release')) },
+  },
+});
+
+export const startProductSubgraph = (o: SubgraphOptions) => startSubgraph(productSubgraph, o);

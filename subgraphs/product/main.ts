@@ -1,4 +1,5 @@
-import { runMain, subgraphOptionsFromEnv } from '@palisade/kit';
+import { configOrExit, runMain } from '@palisade/kit';
 import { startProductSubgraph } from './index.ts';
 
-await runMain('product', () => startProductSubgraph(subgraphOptionsFromEnv('product')));
+const config = configOrExit('product', ['product']);
+await runMain('product', () => startProductSubgraph({ config }), config.log);

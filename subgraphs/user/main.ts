@@ -1,4 +1,5 @@
-import { runMain, subgraphOptionsFromEnv } from '@palisade/kit';
+import { configOrExit, runMain } from '@palisade/kit';
 import { startUserSubgraph } from './index.ts';
 
-await runMain('user', () => startUserSubgraph(subgraphOptionsFromEnv('user')));
+const config = configOrExit('user', ['user']);
+await runMain('user', () => startUserSubgraph({ config }), config.log);

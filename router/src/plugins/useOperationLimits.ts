@@ -1,12 +1,12 @@
 import { GraphQLError, Kind, type FragmentDefinitionNode } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ErrorCode } from '@palisade/auth';
-import { envInt } from '@palisade/kit';
 import type { CostModel } from '../cost-model.ts';
 import { countSelections, measureOperation, VISITS_PER_SELECTION } from '../operation-measure.ts';
 import type { RouterContext } from '../context.ts';
 import type { DocumentShapeLimits } from '../document-shape.ts';
 
+/** MAX_QUERY_* (kit/src/config/router.ts); the shape limits are checked before validation (document-shape.ts). */
 export interface OperationLimits extends DocumentShapeLimits {
   maxDepth: number;
   maxAliases: number;
@@ -15,18 +15,6 @@ export interface OperationLimits extends DocumentShapeLimits {
   /** Applied by the parser itself, before anything is built from the document. */
   maxTokens: number;
 }
-
-export const operationLimitsFromEnv = (): OperationLimits => ({
-  maxDepth: envInt('MAX_QUERY_DEPTH', 12),
-  maxAliases: envInt('MAX_QUERY_ALIASES', 30),
-  maxDirectives: envInt('MAX_QUERY_DIRECTIVES', 50),
-  maxCost: envInt('MAX_QUERY_COST', 5000),
-  maxTokens: envInt('MAX_QUERY_TOKENS', 5000),
-  // Checked before validation; every trusted document in schema/operations is far below them.
-  maxFragments: envInt('MAX_QUERY_FRAGMENTS', 32),
-  maxSpreads: envInt('MAX_QUERY_SPREADS', 100),
-  maxSelectionsPerSet: envInt('MAX_QUERY_SET_SELECTIONS', 100),
-});
 
 const tooComplex = (message: string, extensions: Record<string, unknown>) =>
   new GraphQLError(message, { extensions: { code: ErrorCode.QUERY_TOO_COMPLEX, ...extensions, http: { status: 400 } } });

@@ -1,12 +1,11 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { visit } from 'graphql';
-import { envInt } from '@palisade/kit';
+import { SCANNER_USER_AGENT } from '@palisade/kit';
 import type { RouterContext } from '../context.ts';
 import type { AuditForwarder } from './useAuditForwarding.ts';
 
 // Shapes of SQL, script and path injection; flagged for the security subgraph, never used to block.
 const INJECTION = /('|")\s*(or|and)\s+['"\d\w]+\s*=\s*['"\d\w]+|union(\s+all)?\s+select|<\s*script|;\s*(drop|delete|insert|update)\s|\.\.\/|\$where|\bsleep\s*\(\s*\d+\s*\)|--\s*$/i;
-const SCANNER = /\b(sqlmap|nikto|nmap|dirb|gobuster|burp(suite)?)\b/i;
 
 // Enough of each string to see an injection's shape; the pattern's cost stays bounded whatever a client sends.
 const INSPECTED_CHARS = 4_096;
@@ -20,15 +19,15 @@ function strings(value: unknown, out: string[] = [], depth = 0): string[] {
 }
 
 /** Signals the detectors in the security subgraph use: injection-looking input, scanners, slow operations. */
-export function useThreatSignals(audit: AuditForwarder): ApolloServerPlugin<RouterContext> {
-  const slowMs = envInt('SLOW_OPERATION_MS', 2000);
+export function useThreatSignals(audit: AuditForwarder, o: { /** SLOW_OPERATION_MS */ slowMs: number }): ApolloServerPlugin<RouterContext> {
+  const { slowMs } = o;
   const scannersSeen = new Map<string, number>();
   return {
     async requestDidStart({ contextValue }) {
       const started = performance.now();
       const ua = contextValue.caller.userAgent ?? '';
       const ip = contextValue.caller.ip ?? 'unknown';
-      if (SCANNER.test(ua) && (scannersSeen.get(ip) ?? 0) < Date.now() - 60_000) {
+      if (SCANNER_USER_AGENT.test(ua) && (scannersSeen.get(ip) ?? 0) < Date.now() - 60_000) {
         scannersSeen.set(ip, Date.now());
         if (scannersSeen.size > 10_000) scannersSeen.clear();
         audit.record(contextValue.caller, { action: 'security.scanner', outcome: 'DENIED', metadata: { userAgent: ua.slice(0, 120) } });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import type { Caller } from '@palisade/auth';
 import type { StartedSubgraph } from '@palisade/kit';
-import { eventually, signedSubgraphRequest, suiteDatabase, testCaller } from '@palisade/kit/testing/index';
+import { eventually, signedSubgraphRequest, suiteDatabase, testCaller, testConfig } from '@palisade/kit/testing/index';
 import { auditOutbox, orders } from '../db/schema.ts';
 import { startOrderSubgraph } from '../index.ts';
 import { startProductStandIn, type ProductStandIn } from './product-stand-in.ts';
@@ -20,8 +20,7 @@ const bob = testCaller({ userId: randomUUID() });
 beforeAll(async () => {
   db = await suiteDatabase();
   product = await startProductStandIn();
-  process.env.RESTOCK_RETRY_MS = '200';
-  order = await startOrderSubgraph({ port: 0, databaseUrl: db.url, pgliteDir: null, peers: { product: `${product.url}/graphql`, security: 'http://127.0.0.1:9' } });
+  order = await startOrderSubgraph({ config: testConfig({ order: { restockRetryMs: 200 } }), port: 0, databaseUrl: db.url, pgliteDir: null, peers: { product: `${product.url}/graphql`, security: 'http://127.0.0.1:9' } });
 });
 afterAll(async () => {
   await order?.stop();

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import type { StartedSubgraph } from '@palisade/kit';
-import { signedSubgraphRequest, suiteDatabase, testCaller } from '@palisade/kit/testing/index';
+import { signedSubgraphRequest, suiteDatabase, testCaller, testConfig } from '@palisade/kit/testing/index';
 import { auditOutbox } from '../db/schema.ts';
 import { startProductSubgraph } from '../index.ts';
 
@@ -15,7 +15,7 @@ const admin = testCaller({ userId: randomUUID(), roles: ['ADMIN'] });
 
 beforeAll(async () => {
   db = await suiteDatabase();
-  sg = await startProductSubgraph({ port: 0, databaseUrl: db.url, pgliteDir: null, peers: { security: 'http://127.0.0.1:9', order: 'http://127.0.0.1:9' } });
+  sg = await startProductSubgraph({ config: testConfig(), port: 0, databaseUrl: db.url, pgliteDir: null, peers: { security: 'http://127.0.0.1:9', order: 'http://127.0.0.1:9' } });
 });
 afterAll(async () => {
   await sg?.stop();

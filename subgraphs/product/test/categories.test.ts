@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { StartedSubgraph } from '@palisade/kit';
-import { signedSubgraphRequest, suiteDatabase, testCaller } from '@palisade/kit/testing/index';
+import { signedSubgraphRequest, suiteDatabase, testCaller, testConfig } from '@palisade/kit/testing/index';
 import { startProductSubgraph } from '../index.ts';
 
 let sg: StartedSubgraph;
@@ -12,7 +12,7 @@ const customer = testCaller({ userId: randomUUID() });
 
 beforeAll(async () => {
   db = await suiteDatabase();
-  sg = await startProductSubgraph({ port: 0, databaseUrl: db.url, pgliteDir: null, peers: { security: 'http://127.0.0.1:9', order: 'http://127.0.0.1:9' } });
+  sg = await startProductSubgraph({ config: testConfig(), port: 0, databaseUrl: db.url, pgliteDir: null, peers: { security: 'http://127.0.0.1:9', order: 'http://127.0.0.1:9' } });
 });
 afterAll(async () => {
   await sg?.stop();

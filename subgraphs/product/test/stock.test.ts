@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadInternalKeys, postSigned, ServiceCallError, type StartedSubgraph } from '@palisade/kit';
-import { signedSubgraphRequest, suiteDatabase, testCaller } from '@palisade/kit/testing/index';
+import { loadInternalKeys, ServiceCallError, type StartedSubgraph } from '@palisade/kit';
+import { postSigned, signedSubgraphRequest, suiteDatabase, testCaller, testConfig } from '@palisade/kit/testing/index';
 import { startProductSubgraph } from '../index.ts';
 
 let sg: StartedSubgraph;
@@ -11,7 +11,7 @@ const manager = testCaller({ userId: randomUUID(), roles: ['MANAGER'] });
 
 beforeAll(async () => {
   db = await suiteDatabase();
-  sg = await startProductSubgraph({ port: 0, databaseUrl: db.url, pgliteDir: null, peers: { security: 'http://127.0.0.1:9' } });
+  sg = await startProductSubgraph({ config: testConfig(), port: 0, databaseUrl: db.url, pgliteDir: null, peers: { security: 'http://127.0.0.1:9' } });
   base = sg.url.replace(/\/graphql$/, '');
 });
 afterAll(async () => {

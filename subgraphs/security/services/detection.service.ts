@@ -1,21 +1,20 @@
 import { and, count, countDistinct, eq, gte, inArray, sql } from 'drizzle-orm';
-import { envInt, type AuditRecord, type Db, type Logger } from '@palisade/kit';
+import { SCANNER_USER_AGENT, type AuditRecord, type Db, type Logger } from '@palisade/kit';
 import { auditEvents } from '../db/schema.ts';
 import { mergeDrafts, raiseAlert, type AlertDraft, type Severity } from './alert-book.ts';
 
 // Every wrong answer to a secret check: a stolen session guessing the password or the second factor is brute force too.
 const FAILED_SECRETS = ['auth.login_failed', 'auth.password_change_failed', 'auth.totp_failed'];
-const SCANNERS = /\b(sqlmap|nikto|nmap|dirb|gobuster|burp(suite)?)\b/i;
 
-/** Thresholds, each configurable: DETECT_<NAME>. */
-export const thresholds = () => ({
-  bruteForce: envInt('DETECT_BRUTE_FORCE_FAILURES', 5), // failed logins per account or IP in 5 min
-  stuffingAccounts: envInt('DETECT_STUFFING_ACCOUNTS', 10), // distinct accounts failing from one IP in 10 min
-  probing: envInt('DETECT_PROBING_DENIALS', 5), // access denials for one user or one address in 5 min
-  rateSpike: envInt('DETECT_RATE_SPIKE_EVENTS', 20), // rate-limit hits from one IP in 1 min
-  maxSourcesPerType: envInt('DETECT_MAX_SOURCES_PER_TYPE', 5), // open alerts of one type from different addresses before they share one
-  enumeration: envInt('DETECT_ENUMERATION_CONFLICTS', 5), // sign-ups refused as taken, from one IP in 10 min
-});
+/** Alert thresholds (DETECT_<NAME>, kit/src/config): each rule's count within its window. */
+export interface DetectionThresholds {
+  bruteForce: number; // failed logins per account or IP in 5 min
+  stuffingAccounts: number; // distinct accounts failing from one IP in 10 min
+  probing: number; // access denials for one user or one address in 5 min
+  rateSpike: number; // rate-limit hits from one IP in 1 min
+  maxSourcesPerType: number; // open alerts of one type from different addresses before they share one
+  enumeration: number; // sign-ups refused as taken, from one IP in 10 min
+}
 
 const plural = (n: number, one: string, many: string) => (n === 1 ? one : many.replace('#', String(n)));
 /** An address when the event has one (a flood from one client is one alert), else the account. */
@@ -38,7 +37,7 @@ function groupBy<K>(rs: AuditRecord[], key: (r: AuditRecord) => K | null | undef
  * count, so neither a burst nor a flood of throwaway accounts from one address raises more than one alert.
  */
 export class DetectionService {
-  constructor(private readonly d: { db: Db; log: Logger; onAlert?: (severity: Severity, type: string) => void }) {}
+  constructor(private readonly d: { db: Db; log: Logger; thresholds: DetectionThresholds; onAlert?: (severity: Severity, type: string) => void }) {}
 
   private since(minutes: number) {
     return sql`${new Date(Date.now() - minutes * 60_000).toISOString()}::timestamptz`;
@@ -53,7 +52,7 @@ export class DetectionService {
   }
 
   async inspect(records: AuditRecord[]): Promise<number> {
-    const t = thresholds();
+    const t = this.d.thresholds;
     const drafts: AlertDraft[] = [];
 
     const failed = records.filter((r) => FAILED_SECRETS.includes(r.action));
@@ -85,7 +84,7 @@ export class DetectionService {
         initial: rs.length,
         count: rs.length,
       });
-    for (const [key, rs] of groupBy(records.filter((r) => r.userAgent && SCANNERS.test(r.userAgent)), subject))
+    for (const [key, rs] of groupBy(records.filter((r) => r.userAgent && SCANNER_USER_AGENT.test(r.userAgent)), subject))
       drafts.push({ type: 'scanner', severity: 'MEDIUM', describe: (c) => `Scanner user agent (${c} requests): ${rs[0]!.userAgent!.slice(0, 80)}`, sourceIp: rs[0]!.ip, userId: onlyActor(rs), groupKey: `scanner:${key}`, windowMinutes: 60, initial: rs.length, count: rs.length });
     for (const [key, rs] of groupBy(records.filter((r) => r.action === 'security.suspicious_input'), subject))
       drafts.push({ type: 'injection_attempt', severity: 'MEDIUM', describe: (c) => plural(c, 'Input that looks like an injection attempt', '# inputs that look like injection attempts'), sourceIp: rs[0]!.ip, userId: onlyActor(rs), groupKey: `injection:${key}`, windowMinutes: 10, initial: rs.length, count: rs.length });
@@ -131,7 +130,7 @@ export class DetectionService {
   /** Raises or extends each draft's alert; answers how many new alerts appeared. */
   async raise(drafts: AlertDraft[]): Promise<number> {
     let created = 0;
-    const maxSources = thresholds().maxSourcesPerType;
+    const maxSources = this.d.thresholds.maxSourcesPerType;
     for (const d of mergeDrafts(drafts)) {
       const a = await raiseAlert(this.d.db, d, maxSources);
       if (!a.created) continue;

@@ -1,16 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash, randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { AUDIT_INGEST_PATH, buildAuditRecord, loadInternalKeys, postSigned, type AuditRecord, type IngestReply, type StartedSubgraph } from '@palisade/kit';
-import { signedSubgraphRequest, suiteDatabase, testCaller } from '@palisade/kit/testing/index';
+import { AUDIT_INGEST_PATH, buildAuditRecord, loadInternalKeys, type AuditRecord, type IngestReply, type StartedSubgraph } from '@palisade/kit';
+import { postSigned, signedSubgraphRequest, suiteDatabase, testCaller, testConfig } from '@palisade/kit/testing/index';
 import { startSecuritySubgraph } from '../index.ts';
-import { thresholds } from '../services/detection.service.ts';
 
+const config = testConfig();
+const thresholds = config.security.detection;
 let sg: StartedSubgraph;
 let db: Awaited<ReturnType<typeof suiteDatabase>>;
 beforeAll(async () => {
   db = await suiteDatabase();
-  sg = await startSecuritySubgraph({ port: 0, databaseUrl: db.url, pgliteDir: null });
+  sg = await startSecuritySubgraph({ config, port: 0, databaseUrl: db.url, pgliteDir: null });
 });
 afterAll(async () => {
   await sg?.stop();
@@ -41,7 +42,7 @@ const freshIp = () => `198.18.${Math.floor(nextIp / 250)}.${(nextIp++ % 250) + 1
 
 describe('account enumeration through sign-up', () => {
   it('raises one MEDIUM alert per address from the threshold of "taken" answers on, whatever else it signs up', async () => {
-    const limit = thresholds().enumeration;
+    const limit = thresholds.enumeration;
     expect(limit).toBe(5);
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: 12 }), fc.integer({ min: 0, max: 6 }), fc.integer({ min: 1, max: 4 }), async (conflicts, creations, batch) => {
@@ -70,7 +71,7 @@ describe('account enumeration through sign-up', () => {
 describe('credential stuffing over unknown emails', () => {
   it('counts distinct typed emails by their hash, as the user subgraph now records them', async () => {
     const ip = freshIp();
-    const n = thresholds().stuffingAccounts;
+    const n = thresholds.stuffingAccounts;
     await send(Array.from({ length: n }, (_, i) => unknownEmailLogin(ip, `nobody-${i}-${randomUUID()}@example.com`)));
     expect((await alertsOf('credential_stuffing')).filter((a) => a.sourceIp === ip)).toEqual([expect.objectContaining({ severity: 'HIGH' })]);
   });
@@ -78,7 +79,7 @@ describe('credential stuffing over unknown emails', () => {
   it('is not raised for one unknown email tried again and again', async () => {
     const ip = freshIp();
     // many failures for one email are brute force (its own rule); stuffing needs many distinct emails
-    await send(Array.from({ length: thresholds().stuffingAccounts }, () => unknownEmailLogin(ip, 'same@example.com')));
+    await send(Array.from({ length: thresholds.stuffingAccounts }, () => unknownEmailLogin(ip, 'same@example.com')));
     expect((await alertsOf('credential_stuffing')).filter((a) => a.sourceIp === ip)).toEqual([]);
   });
 });

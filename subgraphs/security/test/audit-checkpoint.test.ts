@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { asc, eq, sql } from 'drizzle-orm';
-import { AUDIT_INGEST_PATH, buildAuditRecord, loadInternalKeys, postSigned, queryRows, type StartedSubgraph } from '@palisade/kit';
-import { signedSubgraphRequest, suiteDatabase, testCaller, waitFor } from '@palisade/kit/testing/index';
+import { AUDIT_INGEST_PATH, buildAuditRecord, loadInternalKeys, queryRows, type StartedSubgraph } from '@palisade/kit';
+import { postSigned, signedSubgraphRequest, suiteDatabase, testCaller, waitFor, testConfig } from '@palisade/kit/testing/index';
 import { startSecuritySubgraph } from '../index.ts';
 import { auditEvents } from '../db/schema.ts';
 import { auditHash, GENESIS_HASH, verifyChain } from '../services/audit-chain.ts';
@@ -20,7 +20,7 @@ afterEach(async () => {
 
 async function start(db?: Awaited<ReturnType<typeof suiteDatabase>>, file: string | null = join(mkdtempSync(join(tmpdir(), 'palisade-checkpoints-')), 'audit.checkpoints')) {
   const database = db ?? (await suiteDatabase());
-  const sg = await startSecuritySubgraph({ port: 0, databaseUrl: database.url, pgliteDir: null, checkpointFile: file, checkpointIntervalMs: 100 });
+  const sg = await startSecuritySubgraph({ config: testConfig(), port: 0, databaseUrl: database.url, pgliteDir: null, checkpointFile: file, checkpointIntervalMs: 100 });
   return { sg, database, file };
 }
 const auditor = testCaller({ userId: randomUUID(), roles: ['AUDITOR'] });

@@ -2,8 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import postgres from 'postgres';
 import { sql } from 'drizzle-orm';
-import { AUDIT_INGEST_PATH, buildAuditRecord, loadInternalKeys, postSigned, queryRows, type StartedSubgraph } from '@palisade/kit';
-import { signedSubgraphRequest, testCaller, testServers } from '@palisade/kit/testing/index';
+import { AUDIT_INGEST_PATH, buildAuditRecord, loadInternalKeys, queryRows, type StartedSubgraph } from '@palisade/kit';
+import { postSigned, signedSubgraphRequest, testCaller, testServers, testConfig, testSettings } from '@palisade/kit/testing/index';
 import { startSecuritySubgraph } from '../index.ts';
 
 // As deployed with separate roles: an owner runs the migrations, the service connects as a member of
@@ -31,7 +31,7 @@ beforeAll(async () => {
   await admin.unsafe(`do $$ begin create role palisade_security_service nologin; exception when duplicate_object or unique_violation then null; end $$`);
   await admin.unsafe(`grant palisade_security_service to ${service}`);
   await admin.end();
-  sg = await startSecuritySubgraph({ port: 0, databaseUrl: urlAs(service), migrationDatabaseUrl: urlAs(owner), pgliteDir: null });
+  sg = await startSecuritySubgraph({ config: testConfig(), port: 0, databaseUrl: urlAs(service), migrationDatabaseUrl: urlAs(owner), pgliteDir: null });
 });
 afterAll(async () => {
   await sg?.stop();
@@ -44,7 +44,7 @@ afterAll(async () => {
 });
 
 describe('the security service’s own role', () => {
-  it.skipIf(!databaseUrl && process.env.PALISADE_REQUIRE_REAL_SERVERS !== '1')('appends and reads audit rows, and can change none of them', async () => {
+  it.skipIf(!databaseUrl && !testSettings().requireRealServers)('appends and reads audit rows, and can change none of them', async () => {
     const { signer } = await loadInternalKeys('user', []);
     const base = sg!.url.replace(/\/graphql$/, '');
     const reply = await postSigned<{ stored: number }>(signer, 'security', base + AUDIT_INGEST_PATH, {

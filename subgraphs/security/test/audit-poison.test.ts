@@ -4,10 +4,10 @@ import fc from 'fast-check';
 import { pgSchema } from 'drizzle-orm/pg-core';
 import { inArray, sql } from 'drizzle-orm';
 import {
-  AUDIT_INGEST_PATH, AUDIT_LIMITS, auditOutboxTable, buildAuditRecord, createLogger, loadInternalKeys, postSigned, queryRows, startAuditRelay,
+  AUDIT_INGEST_PATH, AUDIT_LIMITS, auditOutboxTable, buildAuditRecord, createLogger, createServiceClient, loadInternalKeys, queryRows, startAuditRelay,
   type AuditRecord, type IngestReply, type StartedSubgraph,
 } from '@palisade/kit';
-import { signedSubgraphRequest, suiteDatabase, testCaller, waitFor } from '@palisade/kit/testing/index';
+import { postSigned, signedSubgraphRequest, suiteDatabase, testCaller, waitFor, testConfig } from '@palisade/kit/testing/index';
 import type { Caller } from '@palisade/auth';
 import { startSecuritySubgraph } from '../index.ts';
 import { auditEvents } from '../db/schema.ts';
@@ -18,7 +18,7 @@ let base: string;
 const stored: AuditRecord[] = []; // records known to be in the trail, for duplicates of both kinds
 beforeAll(async () => {
   db = await suiteDatabase();
-  sg = await startSecuritySubgraph({ port: 0, databaseUrl: db.url, pgliteDir: null });
+  sg = await startSecuritySubgraph({ config: testConfig(), port: 0, databaseUrl: db.url, pgliteDir: null });
   base = sg.url.replace(/\/graphql$/, '');
   const first = buildAuditRecord('user', testCaller(), { action: 'auth.login', outcome: 'SUCCESS' });
   expect((await send([first])).stored).toBe(1);
@@ -139,7 +139,9 @@ describe('a relay with poison in its outbox', () => {
     // What jsonb can hold (NUL and lone surrogates cannot reach an outbox), plus one record too large to send at all.
     const storable = poison.filter((p) => p.value !== null && p.kind !== 'deep metadata' && !/\\u0000|\\ud[89a-f]/i.test(JSON.stringify(p.value)));
     const { signer } = await loadInternalKeys('user', []);
-    const relay = startAuditRelay({ service: 'user', db: sg.database.db, table: outbox, signer, securityUrl: base, log: createLogger('user') });
+    const log = createLogger('user');
+    const client = createServiceClient({ from: 'user', signer, peers: () => base, log });
+    const relay = startAuditRelay({ service: 'user', db: sg.database.db, table: outbox, client, log });
     try {
       await fc.assert(
         fc.asyncProperty(fc.array(fc.oneof(good.map((g) => ({ good: g })), storable.map((p) => ({ poison: p }))), { minLength: 1, maxLength: 40 }), async (generated) => {
@@ -161,6 +163,7 @@ describe('a relay with poison in its outbox', () => {
       await waitFor(async () => (await rows<{ n: number }>(sql`select count(*)::int as n from security.audit_events where id = ${after.id}`))[0]!.n === 1, 'the record behind an unsendable one');
     } finally {
       await relay.stop();
+      await client.close();
     }
     expect(await verify()).toMatchObject({ valid: true });
   });

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import postgres from 'postgres';
 import { sql } from 'drizzle-orm';
-import { AUDIT_INGEST_PATH, buildAuditRecord, loadInternalKeys, postSigned, queryRows, type StartedSubgraph } from '@palisade/kit';
-import { testCaller, testServers } from '@palisade/kit/testing/index';
+import { AUDIT_INGEST_PATH, buildAuditRecord, loadInternalKeys, queryRows, type StartedSubgraph } from '@palisade/kit';
+import { postSigned, testCaller, testServers, testConfig, testSettings } from '@palisade/kit/testing/index';
 import { startSecuritySubgraph } from '../index.ts';
 
 // As deployed: the security subgraph connects as an ordinary role that owns its schema, not as a superuser.
@@ -21,7 +21,7 @@ beforeAll(async () => {
   url.username = role;
   url.password = 'x';
   url.pathname = `/${role}`;
-  sg = await startSecuritySubgraph({ port: 0, databaseUrl: url.toString(), pgliteDir: null });
+  sg = await startSecuritySubgraph({ config: testConfig(), port: 0, databaseUrl: url.toString(), pgliteDir: null });
 });
 afterAll(async () => {
   await sg?.stop();
@@ -33,7 +33,7 @@ afterAll(async () => {
 });
 
 describe('audit rows on Postgres', () => {
-  it.skipIf(!databaseUrl && process.env.PALISADE_REQUIRE_REAL_SERVERS !== '1')('cannot be changed by the service’s own role, even with the trigger off', async () => {
+  it.skipIf(!databaseUrl && !testSettings().requireRealServers)('cannot be changed by the service’s own role, even with the trigger off', async () => {
     const { signer } = await loadInternalKeys('user', []);
     const base = sg!.url.replace(/\/graphql$/, '');
     await postSigned(signer, 'security', base + AUDIT_INGEST_PATH, { events: [buildAuditRecord('user', testCaller(), { action: 'auth.login', outcome: 'SUCCESS' })] });

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
-import { AUDIT_INGEST_PATH, buildAuditRecord, loadInternalKeys, postSigned, queryRows, ServiceCallError, type IngestReply, type StartedSubgraph } from '@palisade/kit';
-import { signedSubgraphRequest, suiteDatabase, testCaller } from '@palisade/kit/testing/index';
+import { AUDIT_INGEST_PATH, buildAuditRecord, loadInternalKeys, queryRows, ServiceCallError, type IngestReply, type StartedSubgraph } from '@palisade/kit';
+import { postSigned, signedSubgraphRequest, suiteDatabase, testCaller, testConfig } from '@palisade/kit/testing/index';
 import { startSecuritySubgraph } from '../index.ts';
 
 let sg: StartedSubgraph;
@@ -10,7 +10,7 @@ let db: Awaited<ReturnType<typeof suiteDatabase>>;
 let base: string;
 beforeAll(async () => {
   db = await suiteDatabase();
-  sg = await startSecuritySubgraph({ port: 0, databaseUrl: db.url, pgliteDir: null });
+  sg = await startSecuritySubgraph({ config: testConfig(), port: 0, databaseUrl: db.url, pgliteDir: null });
   base = sg.url.replace(/\/graphql$/, '');
 });
 afterAll(async () => {

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { AUDIT_INGEST_PATH, buildAuditRecord, loadInternalKeys, postSigned, type IngestReply, type StartedSubgraph } from '@palisade/kit';
-import { signedSubgraphRequest, suiteDatabase, testCaller } from '@palisade/kit/testing/index';
+import { AUDIT_INGEST_PATH, buildAuditRecord, loadInternalKeys, type IngestReply, type StartedSubgraph } from '@palisade/kit';
+import { postSigned, signedSubgraphRequest, suiteDatabase, testCaller, testConfig } from '@palisade/kit/testing/index';
 import { startSecuritySubgraph } from '../index.ts';
 
 let sg: StartedSubgraph;
 let db: Awaited<ReturnType<typeof suiteDatabase>>;
 beforeAll(async () => {
   db = await suiteDatabase();
-  sg = await startSecuritySubgraph({ port: 0, databaseUrl: db.url, pgliteDir: null });
+  sg = await startSecuritySubgraph({ config: testConfig(), port: 0, databaseUrl: db.url, pgliteDir: null });
 });
 afterAll(async () => {
   await sg?.stop();

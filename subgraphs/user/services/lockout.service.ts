@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { PublicError, ErrorCode } from '@palisade/auth';
-import { clientAddressKey, envInt, type Store } from '@palisade/kit';
+import { clientAddressKey, type PalisadeConfig, type Store } from '@palisade/kit';
 
 // Lockout thresholds are not scaled by RATE_LIMIT_SCALE (contract): they count failures, not traffic.
 /** Failures against one account from one client address before that address is locked out of it. */
@@ -20,6 +20,17 @@ export const accountLocked = (seconds: number) =>
   });
 const throttled = (seconds: number) => new PublicError(ErrorCode.RATE_LIMITED, 'Too many failed attempts from this address; try again later', { retryAfterSeconds: seconds });
 
+export interface LockoutSettings {
+  /** LOGIN_IP_FAILURE_LIMIT: failures per address over all accounts before the address is throttled. */
+  ipFailureLimit: number;
+  /** LOGIN_LOCK_BASE_SECONDS: the first lock; doubles per lock up to 15 minutes. */
+  lockBaseSeconds: number;
+  /** RATE_LIMIT_SCALE, which the address throttle follows (the account locks do not). */
+  rateLimitScale: number;
+}
+
+export const lockoutSettings = (c: PalisadeConfig): LockoutSettings => ({ ipFailureLimit: c.user.loginIpFailureLimit, lockBaseSeconds: c.user.loginLockBaseSeconds, rateLimitScale: c.rateLimits.scale });
+
 /**
  * Brute-force brakes for every secret check (sign-in, current password, one-time codes), counted three ways:
  * - per account and client address: 5 failures lock that address out of that account (1, 2, 4, 8, then
@@ -34,10 +45,14 @@ const throttled = (seconds: number) => new PublicError(ErrorCode.RATE_LIMITED, '
  */
 export class LockoutService {
   private readonly ipLimit: number;
-  private readonly lockBaseSeconds = envInt('LOGIN_LOCK_BASE_SECONDS', 60);
-  constructor(private readonly store: Store) {
+  private readonly lockBaseSeconds: number;
+  constructor(
+    private readonly store: Store,
+    o: LockoutSettings,
+  ) {
+    this.lockBaseSeconds = o.lockBaseSeconds;
     // A per-address throttle over all accounts is a rate limit (one NAT holds many honest users): scaled.
-    this.ipLimit = Math.max(1, Math.round(envInt('LOGIN_IP_FAILURE_LIMIT', 20) * Number(process.env.RATE_LIMIT_SCALE ?? 1)));
+    this.ipLimit = Math.max(1, Math.round(o.ipFailureLimit * o.rateLimitScale));
   }
 
   private account = (email: string) => createHash('sha256').update(email).digest('base64url');

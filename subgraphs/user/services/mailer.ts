@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTransport } from 'nodemailer';
-import { dataDir, envOptional, envString, isProduction, ConfigError, type Logger } from '@palisade/kit';
+import type { Logger } from '@palisade/kit';
 
 export interface Mail {
   to: string;
@@ -69,10 +69,17 @@ export class SmtpMailer implements Mailer {
   }
 }
 
-/** SMTP_URL (e.g. smtps://user:pass@smtp.example.com) sends real mail; without it, the development outbox. */
-export function createMailer(log: Logger | null, o: { outboxDir?: string | null } = {}): Mailer {
-  const url = envOptional('SMTP_URL');
-  if (url) return new SmtpMailer(url, envString('MAIL_FROM', 'Palisade <no-reply@palisade.local>'));
-  if (isProduction()) throw new ConfigError('SMTP_URL is required in production (password reset and email verification send mail)');
-  return new DevOutboxMailer(o.outboxDir === undefined ? join(dataDir(), 'outbox') : o.outboxDir, log);
+export interface MailSettings {
+  /** SMTP_URL (e.g. smtps://user:pass@smtp.example.com); null writes to the development outbox. */
+  smtpUrl: string | null;
+  /** MAIL_FROM. */
+  from: string;
+  /** The development outbox's folder; null keeps mail in memory only (tests). */
+  outboxDir: string | null;
+}
+
+/** Real mail over SMTP when configured; the development outbox otherwise (production refuses that, see kit/src/config). */
+export function createMailer(log: Logger | null, o: MailSettings): Mailer {
+  if (o.smtpUrl) return new SmtpMailer(o.smtpUrl, o.from);
+  return new DevOutboxMailer(o.outboxDir, log);
 }

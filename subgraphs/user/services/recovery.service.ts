@@ -1,6 +1,6 @@
 import { and, eq, gt, isNull } from 'drizzle-orm';
 import { badInput, hashPassword, type Caller } from '@palisade/auth';
-import { envString, type AuditWriter, type Db, type Logger, type Tx } from '@palisade/kit';
+import { type AuditWriter, type Db, type Logger, type Tx } from '@palisade/kit';
 import { actionTokens, mailQueue, users, type UserRow } from '../db/schema.ts';
 import type { LockoutService } from './lockout.service.ts';
 import type { Mail } from './mailer.ts';
@@ -18,6 +18,8 @@ export interface RecoveryDeps {
   sessions: SessionService;
   lockout: LockoutService;
   log: Logger;
+  /** PUBLIC_APP_URL: where the links in mail point. */
+  publicAppUrl: string;
 }
 
 /** Email verification and password reset: single-use mailed tokens, stored as hashes, alive an hour. */
@@ -25,7 +27,7 @@ export class RecoveryService {
   constructor(private readonly d: RecoveryDeps) {}
 
   private link(path: string, token: string) {
-    return `${envString('PUBLIC_APP_URL', 'http://localhost:3000')}/${path}?token=${token}`;
+    return `${this.d.publicAppUrl}/${path}?token=${token}`;
   }
 
   private async issue(tx: Tx, userId: string, purpose: Purpose): Promise<string> {

@@ -1,6 +1,6 @@
 import { and, desc, eq, gt, isNull, inArray, ne, sql } from 'drizzle-orm';
 import { issueAccessToken, PublicError, ErrorCode, notFound, type Caller, type Role } from '@palisade/auth';
-import { clientAddressKey, isUuid, markSessionsRevoked, tokenAudience, tokenIssuer, type AuditWriter, type Db, type Store, type Tx } from '@palisade/kit';
+import { clientAddressKey, isUuid, markSessionsRevoked, type AuditWriter, type Db, type Store, type Tx } from '@palisade/kit';
 import { refreshTokens, sessions, users, type SessionRow, type UserRow } from '../db/schema.ts';
 import type { SigningKeyService } from './signing-keys.service.ts';
 import { hashSecret, newSecret } from './tokens.ts';
@@ -23,6 +23,8 @@ export interface SessionDeps {
   store: Store;
   keys: SigningKeyService;
   audit: AuditWriter;
+  /** TOKEN_ISSUER / TOKEN_AUDIENCE: what the router checks access tokens for. */
+  tokens: { issuer: string; audience: string };
 }
 
 /** Sessions: one per login, refreshed by single-use tokens, ended at once when revoked. */
@@ -48,8 +50,8 @@ export class SessionService {
 
   private async payload(user: UserRow, sessionId: string, refreshToken: string): Promise<AuthPayload> {
     const { token, expiresIn } = await issueAccessToken(await this.d.keys.signingKey(), {
-      issuer: tokenIssuer(),
-      audience: tokenAudience(),
+      issuer: this.d.tokens.issuer,
+      audience: this.d.tokens.audience,
       userId: user.id,
       sessionId,
       roles: user.roles as Role[],

@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, isNotNull, notLike, or } from 'drizzle-orm';
 import { generateSecret, generateURI, verify } from 'otplib';
 import { badInput, PublicError, ErrorCode, SecretBox, type Caller } from '@palisade/auth';
-import { envString, type AuditWriter, type Db, type Logger, type Store } from '@palisade/kit';
+import { type AuditWriter, type Db, type Logger, type Store } from '@palisade/kit';
 import { users, type UserRow } from '../db/schema.ts';
 
 const CODE = /^\d{6}$/;
@@ -14,7 +14,8 @@ const context = (userId: string) => `users.totp:${userId}`;
  * read as they are and sealed again under the current key when read and by `resealAll` at start.
  */
 export class TotpService {
-  constructor(private readonly d: { db: Db; store: Store; audit: AuditWriter; box: SecretBox; log: Logger }) {}
+  /** `issuer`: the name authenticator apps show (TOTP_ISSUER). */
+  constructor(private readonly d: { db: Db; store: Store; audit: AuditWriter; box: SecretBox; log: Logger; issuer: string }) {}
 
   /** The secret of a stored value; a value that does not open fails the request (never a guess at it). */
   private reveal(userId: string, stored: string): string {
@@ -70,7 +71,7 @@ export class TotpService {
     if (user.totpSecret) throw badInput('Two-factor sign-in is already on; disable it first');
     const secret = generateSecret();
     await this.d.db.update(users).set({ totpPendingSecret: this.d.box.seal(secret, context(user.id)), updatedAt: new Date() }).where(eq(users.id, user.id));
-    return { secret, otpauthUri: generateURI({ issuer: envString('TOTP_ISSUER', 'Palisade'), label: user.email, secret }) };
+    return { secret, otpauthUri: generateURI({ issuer: this.d.issuer, label: user.email, secret }) };
   }
 
   async confirm(caller: Caller, user: UserRow, code: string): Promise<boolean> {

@@ -1,5 +1,4 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import DataLoader from 'dataloader';
@@ -7,15 +6,16 @@ import { graphql, Kind, parse, type DocumentNode, type ObjectTypeDefinitionNode 
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { applyAccessRules } from '@palisade/auth';
 import type { StartedSubgraph } from '@palisade/kit';
-import { signedSubgraphRequest, suiteDatabase, testCaller } from '@palisade/kit/testing/index';
+import { signedSubgraphRequest, suiteDatabase, testCaller, testConfig } from '@palisade/kit/testing/index';
 import type { UserRow } from '../db/schema.ts';
 import { resolvers } from '../resolvers/index.ts';
 import { policies } from '../rules.ts';
 import { DevOutboxMailer, startUserSubgraph } from '../index.ts';
+import { readSubgraphSdl } from '@palisade/auth';
 
 // A sign-in answers with its user's own fields without rewriting the caller: the `user:issued` policy opens
 // them on the returned object only. These run the real SDL, resolvers and policies.
-const SDL = readFileSync(fileURLToPath(new URL('../schema.graphql', import.meta.url)), 'utf8');
+const SDL = readSubgraphSdl(fileURLToPath(new URL('../schema.graphql', import.meta.url)));
 /** The user's own fields a sign-in answers with; everything else on User stays as closed as for any anonymous caller. */
 const NOT_OPENED = new Set(['sessions']);
 
@@ -78,9 +78,8 @@ describe('signing in through the real subgraph', () => {
   const LOGIN = 'mutation($i: LoginInput!) { login(input: $i) { user { id email roles displayName active totpEnabled } } }';
 
   beforeAll(async () => {
-    process.env.RATE_LIMIT_SCALE = '100';
     db = await suiteDatabase();
-    user = await startUserSubgraph({ port: 0, databaseUrl: db.url, pgliteDir: null, mailer: new DevOutboxMailer(null, null), peers: { security: 'http://127.0.0.1:9' } });
+    user = await startUserSubgraph({ config: testConfig(), port: 0, databaseUrl: db.url, pgliteDir: null, mailer: new DevOutboxMailer(null, null), peers: { security: 'http://127.0.0.1:9' } });
   });
   afterAll(async () => {
     await user?.stop();

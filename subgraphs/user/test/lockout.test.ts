@@ -1,23 +1,21 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MemoryStore } from '@palisade/kit';
-import { ACCOUNT_FAILURES, CLIENT_FAILURES, LockoutService, STEP_UP_TRIES } from '../services/lockout.service.ts';
+import { testConfig, type ConfigOverrides } from '@palisade/kit/testing/index';
+import { ACCOUNT_FAILURES, CLIENT_FAILURES, LockoutService, lockoutSettings, STEP_UP_TRIES } from '../services/lockout.service.ts';
 
 const EMAIL = 'owner@example.com';
 const HOME = '192.0.2.1';
 const known = (ip: string | null) => async () => ip === HOME;
+const DEFAULTS = lockoutSettings(testConfig());
+const lockoutWith = (overrides?: ConfigOverrides) => new LockoutService(new MemoryStore(), overrides ? lockoutSettings(testConfig(overrides)) : DEFAULTS);
 const codeOf = async (p: Promise<unknown>) => p.then(() => 'OK', (e: { extensions?: { code?: string } }) => e.extensions?.code ?? 'ERROR');
 
 describe('lockout policy', () => {
-  const scale = process.env.RATE_LIMIT_SCALE;
-  afterEach(() => {
-    process.env.RATE_LIMIT_SCALE = scale;
-  });
-
   it('never refuses the owner’s known client, whatever strangers do; locks each address that keeps failing', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: 80 }), async (attempts) => {
-        const lockout = new LockoutService(new MemoryStore());
+        const lockout = lockoutWith();
         const failures = new Map<string, number>();
         for (const a of attempts) {
           const ip = `198.51.100.${a}`;
@@ -37,14 +35,14 @@ describe('lockout policy', () => {
   });
 
   it('locks an address out of the account after its own failures, known client or not', async () => {
-    const lockout = new LockoutService(new MemoryStore());
+    const lockout = lockoutWith();
     for (let i = 0; i < CLIENT_FAILURES; i++) await lockout.recordFailure(EMAIL, HOME);
     expect(await codeOf(lockout.assertMayTry(EMAIL, HOME, known(HOME)))).toBe('ACCOUNT_LOCKED');
     expect(await codeOf(lockout.assertMayTry('someone-else@example.com', HOME, known(HOME)))).toBe('OK');
   });
 
   it('counts an IPv6 attacker per /64, so rotating host addresses is no way around the address lock', async () => {
-    const lockout = new LockoutService(new MemoryStore());
+    const lockout = lockoutWith();
     const host = (i: number) => `2001:db8:aa:bb:${i.toString(16)}::${(i * 7).toString(16)}`;
     for (let i = 0; i < CLIENT_FAILURES; i++) {
       expect(await codeOf(lockout.assertMayTry('other@example.com', host(i), known(host(i))))).toBe('OK');
@@ -56,14 +54,13 @@ describe('lockout policy', () => {
   });
 
   it('does not scale lockout thresholds by RATE_LIMIT_SCALE', async () => {
-    process.env.RATE_LIMIT_SCALE = '1000';
-    const lockout = new LockoutService(new MemoryStore());
+    const lockout = lockoutWith({ rateLimits: { scale: 1000 } });
     for (let i = 0; i < ACCOUNT_FAILURES; i++) await lockout.recordFailure(EMAIL, `198.51.100.${i}`);
     expect(await codeOf(lockout.assertMayTry(EMAIL, '203.0.113.1', known('203.0.113.1')))).toBe('ACCOUNT_LOCKED');
   });
 
   it('a password reset clears the account and every address’s count', async () => {
-    const lockout = new LockoutService(new MemoryStore());
+    const lockout = lockoutWith();
     for (let i = 0; i < CLIENT_FAILURES; i++) await lockout.recordFailure(EMAIL, HOME);
     await lockout.clear(EMAIL);
     expect(await codeOf(lockout.assertMayTry(EMAIL, HOME, known(HOME)))).toBe('OK');
@@ -71,8 +68,7 @@ describe('lockout policy', () => {
   });
 
   it('throttles an address failing mailed or refresh tokens, apart from its sign-ins', async () => {
-    process.env.RATE_LIMIT_SCALE = '1';
-    const lockout = new LockoutService(new MemoryStore());
+    const lockout = lockoutWith({ rateLimits: { scale: 1 } });
     for (let i = 0; i < 20; i++) await lockout.recordAddressFailure('token', HOME);
     expect(await codeOf(lockout.assertAddress('token', HOME))).toBe('RATE_LIMITED');
     expect(await codeOf(lockout.assertMayTry(EMAIL, HOME, known(HOME)))).toBe('OK');
@@ -97,7 +93,7 @@ describe('second-factor tries while the account is locked', () => {
   it(`lets at most ${STEP_UP_TRIES} through per account, however the guesses spread over addresses or overlap`, async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 60 }), { minLength: 1, maxLength: 120 }), fc.boolean(), async (addresses, parallel) => {
-        const lockout = new LockoutService(new MemoryStore());
+        const lockout = lockoutWith();
         await lockAccount(lockout);
         const ips = addresses.map((a) => `198.51.100.${a}`);
         const tried = parallel ? await Promise.all(ips.map((ip) => wrongCode(lockout, ip))) : await ips.reduce<Promise<boolean[]>>(async (acc, ip) => [...(await acc), await wrongCode(lockout, ip)], Promise.resolve([]));
@@ -113,7 +109,7 @@ describe('second-factor tries while the account is locked', () => {
   });
 
   it('closes the step-up path after the tries are spent, until a password reset', async () => {
-    const lockout = new LockoutService(new MemoryStore());
+    const lockout = lockoutWith();
     await lockAccount(lockout);
     for (let i = 0; i < STEP_UP_TRIES; i++) expect(await wrongCode(lockout, `198.51.100.${i}`)).toBe(true);
     expect(await codeOf(lockout.assertMayTry(EMAIL, '192.0.2.77', known('192.0.2.77'), true))).toBe('ACCOUNT_LOCKED');

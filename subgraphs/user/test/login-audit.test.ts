@@ -3,16 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { queryRows, type StartedSubgraph } from '@palisade/kit';
-import { signedSubgraphRequest, suiteDatabase, testCaller } from '@palisade/kit/testing/index';
+import { signedSubgraphRequest, suiteDatabase, testCaller, testConfig } from '@palisade/kit/testing/index';
 import { DevOutboxMailer, startUserSubgraph } from '../index.ts';
 import { emailFingerprint } from '../services/email-fingerprint.ts';
 
 let user: StartedSubgraph;
 let db: Awaited<ReturnType<typeof suiteDatabase>>;
 beforeAll(async () => {
-  process.env.RATE_LIMIT_SCALE = '100';
   db = await suiteDatabase();
-  user = await startUserSubgraph({ port: 0, databaseUrl: db.url, pgliteDir: null, mailer: new DevOutboxMailer(null, null), peers: { security: 'http://127.0.0.1:9' } });
+  user = await startUserSubgraph({ config: testConfig(), port: 0, databaseUrl: db.url, pgliteDir: null, mailer: new DevOutboxMailer(null, null), peers: { security: 'http://127.0.0.1:9' } });
 });
 afterAll(async () => {
   await user?.stop();

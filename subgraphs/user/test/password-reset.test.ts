@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { queryRows } from '@palisade/kit';
-import { signedSubgraphRequest, suiteDatabase, testCaller, waitFor } from '@palisade/kit/testing/index';
+import { signedSubgraphRequest, suiteDatabase, testCaller, waitFor, testConfig } from '@palisade/kit/testing/index';
 import { mailQueue } from '../db/schema.ts';
 import { startUserSubgraph } from '../index.ts';
 import type { Mail, Mailer } from '../services/mailer.ts';
@@ -49,9 +49,8 @@ const ask = (query: string, variables?: Record<string, unknown>) => signedSubgra
 const requestReset = (email: string) => ask('mutation($e: String!) { requestPasswordReset(email: $e) }', { e: email });
 
 beforeAll(async () => {
-  process.env.RATE_LIMIT_SCALE = '100';
   db = await suiteDatabase();
-  user = await startUserSubgraph({ port: 0, databaseUrl: db.url, pgliteDir: null, mailer, log, mailTiming: { intervalMs: 50, sendTimeoutMs: 300, retryMs: 50 }, peers: { security: 'http://127.0.0.1:9' } });
+  user = await startUserSubgraph({ config: testConfig(), port: 0, databaseUrl: db.url, pgliteDir: null, mailer, log, mailTiming: { intervalMs: 50, sendTimeoutMs: 300, retryMs: 50 }, peers: { security: 'http://127.0.0.1:9' } });
 });
 afterAll(async () => {
   mailer.release();

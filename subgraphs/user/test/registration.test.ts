@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import type { StartedSubgraph } from '@palisade/kit';
 import { queryRows } from '@palisade/kit';
-import { signedSubgraphRequest, suiteDatabase, testCaller } from '@palisade/kit/testing/index';
+import { signedSubgraphRequest, suiteDatabase, testCaller, testConfig } from '@palisade/kit/testing/index';
 import { users } from '../db/schema.ts';
 import { DevOutboxMailer, startUserSubgraph } from '../index.ts';
 
@@ -15,9 +15,8 @@ const register = (input: { email: string; password: string; displayName: string 
 const fresh = (name: string) => `${name}-${randomBytes(4).toString('hex')}@example.com`;
 
 beforeAll(async () => {
-  process.env.RATE_LIMIT_SCALE = '100';
   db = await suiteDatabase();
-  user = await startUserSubgraph({ port: 0, databaseUrl: db.url, pgliteDir: null, mailer: new DevOutboxMailer(null, null), peers: { security: 'http://127.0.0.1:9' } });
+  user = await startUserSubgraph({ config: testConfig(), port: 0, databaseUrl: db.url, pgliteDir: null, mailer: new DevOutboxMailer(null, null), peers: { security: 'http://127.0.0.1:9' } });
 });
 afterAll(async () => {
   await user?.stop();

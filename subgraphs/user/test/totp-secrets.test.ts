@@ -4,7 +4,7 @@ import { eq } from 'drizzle-orm';
 import { generate, generateSecret } from 'otplib';
 import { generateDataKey, SecretBox } from '@palisade/auth';
 import { createAuditWriter, createLogger, type StartedSubgraph } from '@palisade/kit';
-import { signedSubgraphRequest, suiteDatabase, testCaller } from '@palisade/kit/testing/index';
+import { signedSubgraphRequest, suiteDatabase, testCaller, testConfig } from '@palisade/kit/testing/index';
 import { auditOutbox, users } from '../db/schema.ts';
 import { DevOutboxMailer, startUserSubgraph } from '../index.ts';
 import { TotpService } from '../services/totp.service.ts';
@@ -16,9 +16,8 @@ let user: StartedSubgraph & { store?: unknown };
 let db: Awaited<ReturnType<typeof suiteDatabase>>;
 
 beforeAll(async () => {
-  process.env.RATE_LIMIT_SCALE = '100';
   db = await suiteDatabase();
-  user = await startUserSubgraph({ port: 0, databaseUrl: db.url, pgliteDir: null, dataKeys: new SecretBox([keyA]), mailer: new DevOutboxMailer(null, null), peers: { security: 'http://127.0.0.1:9' } });
+  user = await startUserSubgraph({ config: testConfig(), port: 0, databaseUrl: db.url, pgliteDir: null, dataKeys: new SecretBox([keyA]), mailer: new DevOutboxMailer(null, null), peers: { security: 'http://127.0.0.1:9' } });
 });
 afterAll(async () => {
   await user?.stop();
@@ -45,7 +44,7 @@ const login = async (u: { email: string; password: string }, totpCode: string) =
   (await ask(anon, 'mutation($i: LoginInput!) { login(input: $i) { accessToken } }', { i: { email: u.email, password: u.password, totpCode } })).body;
 // A service over the same table with other keys: what a restart with a changed DATA_ENCRYPTION_KEYS would run.
 const serviceWith = (box: SecretBox) =>
-  new TotpService({ db: user.database.db, store: { setIfAbsent: async () => true } as never, audit: createAuditWriter('user', auditOutbox), box, log: createLogger('user') });
+  new TotpService({ db: user.database.db, store: { setIfAbsent: async () => true } as never, audit: createAuditWriter('user', auditOutbox), box, log: createLogger('user', testConfig().log), issuer: 'Palisade' });
 
 describe('TOTP secrets at rest', () => {
   it('stores ciphertext under the current key id, never the secret, and signs in with it', async () => {
