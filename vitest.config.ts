@@ -15,6 +15,7 @@ export default defineConfig({
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    env: { NODE_ENV: 'test', LOG_LEVEL: process.env.LOG_LEVEL ?? 'error', SEED_DEMO_DATA: 'true', RATE_LIMIT_SCALE: '100' },
+    // For processes the suites start (they read their environment); suites themselves build configurations (testConfig).
+    env: { NODE_ENV: 'test', SEED_DEMO_DATA: 'true', RATE_LIMIT_SCALE: '100' },
   },
 });

@@ -4,11 +4,10 @@ import { waitFor } from '@palisade/kit/testing/index';
 import { createTestEnvironment, login, type TestEnvironment } from './harness/supergraph.ts';
 import type { GraphQLClient } from './harness/client.ts';
 
-process.env.TRUST_PROXY_HOPS = '1';
 let env: TestEnvironment;
 let auditor: GraphQLClient;
 beforeAll(async () => {
-  env = await createTestEnvironment();
+  env = await createTestEnvironment({ config: { trustProxyHops: 1 } });
   const a = await env.asCustomer('Auditor');
   await (await env.asAdmin()).ok('mutation($id: ID!) { setUserRoles(userId: $id, roles: [AUDITOR]) { id } }', { id: a.userId });
   auditor = env.asAnonymous().withToken((await login(env.asAnonymous(), a.email, a.password)).accessToken);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT, importJWK, type JWK } from 'jose';
 import { randomUUID } from 'node:crypto';
 import { CONTEXT_HEADER, operationHash, signContext } from '@palisade/auth';
-import { loadInternalKeys, queryRows, tokenAudience, tokenIssuer } from '@palisade/kit';
+import { loadInternalKeys, queryRows } from '@palisade/kit';
 import { testCaller } from '@palisade/kit/testing/signed-client';
 import { sql } from 'drizzle-orm';
 import { createTestEnvironment, type TestEnvironment } from './harness/supergraph.ts';
@@ -23,8 +23,8 @@ async function token(o: { exp?: number; iat?: number; iss?: string; aud?: string
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ sid: randomUUID(), roles: o.roles ?? ['CUSTOMER'] })
     .setProtectedHeader({ alg: 'EdDSA', kid: signingKey.kid, typ: 'at+jwt' })
-    .setIssuer(o.iss ?? tokenIssuer())
-    .setAudience(o.aud ?? tokenAudience())
+    .setIssuer(o.iss ?? env.config.tokens.issuer)
+    .setAudience(o.aud ?? env.config.tokens.audience)
     .setSubject(o.sub ?? randomUUID())
     .setIssuedAt(o.iat ?? now)
     .setExpirationTime(o.exp ?? now + 600)
@@ -68,7 +68,7 @@ describe('access tokens at the router', () => {
 
   it('refuses alg:none and HMAC-signed tokens', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const claims = { iss: tokenIssuer(), aud: tokenAudience(), sub: randomUUID(), sid: randomUUID(), roles: ['ADMIN'], iat: now, exp: now + 600, jti: randomUUID() };
+    const claims = { iss: env.config.tokens.issuer, aud: env.config.tokens.audience, sub: randomUUID(), sid: randomUUID(), roles: ['ADMIN'], iat: now, exp: now + 600, jti: randomUUID() };
     const enc = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
     await refused(`${enc({ alg: 'none', typ: 'at+jwt' })}.${enc(claims)}.`);
     const hs = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid: signingKey.kid, typ: 'at+jwt' }).sign(new TextEncoder().encode('guessable-secret-guessable-secret'));

@@ -1,16 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { createLogger, loadInternalKeys } from '@palisade/kit';
+import { createLogger, createServiceClient, loadInternalKeys } from '@palisade/kit';
 import { testServers, waitFor } from '@palisade/kit/testing/index';
 import { useAuditForwarding } from '@palisade/router/plugins/useAuditForwarding';
 import { createTestEnvironment, login, type TestEnvironment } from './harness/supergraph.ts';
 import type { GraphQLClient } from './harness/client.ts';
 
-process.env.TRUST_PROXY_HOPS = '1';
 let env: TestEnvironment;
 let auditor: GraphQLClient;
 beforeAll(async () => {
-  env = await createTestEnvironment();
+  env = await createTestEnvironment({ config: { trustProxyHops: 1 } });
   const a = await env.asCustomer('Auditor');
   await (await env.asAdmin()).ok('mutation($id: ID!) { setUserRoles(userId: $id, roles: [AUDITOR]) { id } }', { id: a.userId });
   auditor = env.asAnonymous().withToken((await login(env.asAnonymous(), a.email, a.password)).accessToken);
@@ -54,12 +53,15 @@ describe('router events and a router crash', () => {
   it.skipIf(!testServers().redisUrl)('are delivered by another router from the shared stream', async () => {
     // A router that records events and dies before the security subgraph ever answers it.
     const { signer } = await loadInternalKeys('router', []);
-    const doomed = useAuditForwarding({ signer, securityBase: () => 'http://127.0.0.1:9', log: createLogger('router'), store: env.supergraph.store, intervalMs: 60_000 });
+    const log = createLogger('router');
+    const client = createServiceClient({ from: 'router', signer, peers: () => 'http://127.0.0.1:9', log });
+    const doomed = useAuditForwarding({ client, log, store: env.supergraph.store, intervalMs: 60_000 });
     const marker = randomUUID();
     for (let i = 0; i < 5; i++) doomed.record(null, { action: 'operation.too_complex', outcome: 'DENIED', resourceType: 'Operation', resourceId: marker });
     // It never delivers (its interval is a minute and its security subgraph unreachable): the running router must.
     const count = async () => (await auditor.ok<{ auditEvents: { totalCount: number } }>('query($r: String) { auditEvents(filter: { resourceId: $r }) { totalCount } }', { r: marker })).auditEvents.totalCount;
     await waitFor(async () => (await count()) === 5, 'the dead router’s events to reach auditEvents', 20_000);
     await doomed.stop();
+    await client.close();
   });
 });

@@ -23,7 +23,7 @@ beforeAll(async () => {
     // As a second router process would have: its own token cache and connection, the same Redis.
     replicaStore = RedisStore.connect(redisUrl, shared.prefix);
     const subgraphs = Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, env.supergraph.subgraphs[n].url])) as Record<SubgraphName, string>;
-    replica = await startRouter({ host: '127.0.0.1', port: 0, subgraphs, store: replicaStore });
+    replica = await startRouter({ config: env.config, host: '127.0.0.1', port: 0, subgraphs, store: replicaStore });
   } else {
     console.warn('[palisade] authorization changes across replicas need Redis: checked on one router only');
   }

@@ -1,17 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import { loadInternalKeys, postSigned } from '@palisade/kit';
-import { waitFor } from '@palisade/kit/testing/index';
+import { sql } from 'drizzle-orm';
+import { loadInternalKeys, queryRows } from '@palisade/kit';
+import { postSigned, waitFor } from '@palisade/kit/testing/index';
 import { createTestEnvironment, type TestEnvironment } from './harness/supergraph.ts';
 import { codesOf } from './harness/client.ts';
 
-// Short reservation lifetimes so expiry can be watched within a test.
-process.env.RESERVATION_TTL_SECONDS = '1';
-process.env.RESERVATION_SWEEP_MS = '250';
+// Short reservation lifetimes so settling can be watched within a test.
 let env: TestEnvironment;
 beforeAll(async () => {
-  env = await createTestEnvironment();
+  env = await createTestEnvironment({ config: { order: { reservationTtlSeconds: 1, reservationSweepMs: 250 } } });
 });
 afterAll(async () => env?.stop());
 
@@ -24,6 +23,19 @@ async function product(stock: number) {
   ).createProduct.id;
 }
 const stockOf = async (id: string) => (await (await env.asAdmin()).ok<{ product: { stock: number } }>('query($id: ID!) { product(id: $id) { stock } }', { id })).product.stock;
+
+const productDb = () => env.supergraph.subgraphs.product.database.db;
+const orderDb = () => env.supergraph.subgraphs.order.database.db;
+/** A hold in the order subgraph's ledger (subgraphs/order/services/stock-holds.ts), as a placement leaves it. */
+const leaveHold = (orderRef: string, state: 'open' | 'placed') => queryRows(orderDb(), sql`insert into orders.stock_holds (order_id, state) values (${orderRef}, ${state})`);
+const holdCount = async () => (await queryRows<{ n: number }>(orderDb(), sql`select count(*)::int as n from orders.stock_holds`))[0]!.n;
+const holdState = async (orderRef: string) => (await queryRows<{ state: string }>(orderDb(), sql`select state from orders.stock_holds where order_id = ${orderRef}`))[0]?.state ?? null;
+/** Reserves exactly as the order subgraph does, signed with its key. */
+async function reserveAsOrder(orderRef: string, productId: string, quantity: number) {
+  const { signer } = await loadInternalKeys('order', []);
+  const base = env.supergraph.subgraphs.product.url.replace(/\/graphql$/, '');
+  return postSigned<{ ok: boolean }>(signer, 'product', `${base}/internal/stock/reserve`, { orderRef, items: [{ productId, quantity }] });
+}
 
 /**
  * Stands where a stopped subgraph listened, answering every call 503 as an unhealthy service would, and
@@ -53,54 +65,60 @@ describe('placing orders while parts of the system fail', () => {
     expect(r.data?.placeOrder ?? null).toBeNull();
     expect(codesOf(r)).toEqual(['INTERNAL_SERVER_ERROR']);
     await env.supergraph.startSubgraph('product');
+    // The failed placement left a hold (its release went unanswered); the order subgraph settles it with product,
+    // which also closes its circuit to product if the outage opened it.
+    await waitFor(async () => (await holdCount()) === 0, 'the order subgraph settling what the outage left', 20_000);
     expect((await customer.ok<{ me: { orders: { totalCount: number } } }>('{ me { orders { totalCount } } }')).me.orders.totalCount).toBe(0);
     expect(await stockOf(id)).toBe(10);
     await customer.ok('mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }', { i: { items: [{ productId: id, quantity: 3 }], shippingAddress: address } });
     expect(await stockOf(id)).toBe(7);
   });
 
-  it('releases a reservation whose order never came, once it expires', async () => {
+  it('releases a reservation whose order was never written, once it is old enough', async () => {
     const id = await product(10);
-    const { signer } = await loadInternalKeys('order', []);
-    const base = env.supergraph.subgraphs.product.url.replace(/\/graphql$/, '');
-    const answer = await postSigned<{ ok: boolean }>(signer, 'product', `${base}/internal/stock/reserve`, { orderRef: randomUUID(), items: [{ productId: id, quantity: 4 }] });
-    expect(answer.ok).toBe(true);
+    const orderRef = randomUUID();
+    // What a placement leaves when it dies between reserving and writing its order: its hold, and the reservation.
+    await leaveHold(orderRef, 'open');
+    expect((await reserveAsOrder(orderRef, id, 4)).ok).toBe(true);
     expect(await stockOf(id)).toBe(6); // held while the order might still be written
-    await waitFor(async () => (await stockOf(id)) === 10, 'the expired reservation being released', 8_000);
+    await waitFor(async () => (await stockOf(id)) === 10, 'the order subgraph releasing the reservation', 8_000);
+    expect(await holdState(orderRef)).toBeNull();
   });
 
-  it('keeps an expired reservation while the order subgraph cannot say, and settles it when it can', async () => {
+  it('keeps a reservation while the product subgraph cannot be asked to settle it, and settles it when it can', async () => {
     const id = await product(10);
-    const { signer } = await loadInternalKeys('order', []);
-    const base = env.supergraph.subgraphs.product.url.replace(/\/graphql$/, '');
-    await env.supergraph.stopSubgraph('order');
-    const down = await outageAt(env.supergraph.subgraphs.order.url);
     const orderRef = randomUUID();
+    await reserveAsOrder(orderRef, id, 2);
+    await env.supergraph.stopSubgraph('product');
+    const down = await outageAt(env.supergraph.subgraphs.product.url);
+    // Only now the hold that makes it the order subgraph's to settle, so no run settles it before the outage.
+    await leaveHold(orderRef, 'open');
     try {
-      await postSigned(signer, 'product', `${base}/internal/stock/reserve`, { orderRef, items: [{ productId: id, quantity: 2 }] });
-      // expired, swept several times (each sweep asked about this order and got no answer), undecidable
-      await waitFor(async () => down.asked('/internal/orders/exists', orderRef) >= 3, 'three sweeps asking about the reservation', 10_000);
-      expect(await stockOf(id)).toBe(8);
+      // old enough, tried more than once (each try asked for this release and got no answer), still held
+      await waitFor(async () => down.asked('/internal/stock/release', orderRef) >= 2, 'two settle runs asking for the release', 10_000);
+      expect(await holdState(orderRef)).toBe('abandoned');
     } finally {
       await down.close();
     }
-    await env.supergraph.startSubgraph('order');
-    await waitFor(async () => (await stockOf(id)) === 10, 'the reservation being settled once the order subgraph answers', 8_000);
+    await env.supergraph.startSubgraph('product');
+    // Its circuit to product opened meanwhile; the first trial call after the reset settles the reservation.
+    await waitFor(async () => (await stockOf(id)) === 10, 'the reservation being released once product answers', 20_000);
+    expect(await holdState(orderRef)).toBeNull();
   });
 
   it('keeps the stock of an order that exists even if its confirmation was lost', async () => {
     const id = await product(10);
     const customer = await env.asCustomer('Confirmed');
     const order = (await customer.ok<{ placeOrder: { id: string } }>('mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }', { i: { items: [{ productId: id, quantity: 1 }], shippingAddress: address } })).placeOrder.id;
-    // forget the confirmation, as if it had been lost on the way
-    const { sql } = await import('drizzle-orm');
-    const { queryRows } = await import('@palisade/kit');
-    await queryRows(env.supergraph.subgraphs.product.database.db, sql`update products.stock_reservations set status = 'pending', expires_at = now() where order_ref = ${order}`);
+    // forget the confirmation, as if it had been lost on the way: pending at product, placed at order
+    await queryRows(productDb(), sql`update products.stock_reservations set status = 'pending' where order_ref = ${order}`);
+    await leaveHold(order, 'placed');
     await waitFor(
-      async () => (await queryRows<{ status: string }>(env.supergraph.subgraphs.product.database.db, sql`select status from products.stock_reservations where order_ref = ${order}`))[0]?.status === 'confirmed',
-      'the sweeper confirming the reservation of an existing order',
+      async () => (await queryRows<{ status: string }>(productDb(), sql`select status from products.stock_reservations where order_ref = ${order}`))[0]?.status === 'confirmed',
+      'the order subgraph confirming the reservation of its order',
       8_000,
     );
     expect(await stockOf(id)).toBe(9);
+    expect(await holdState(order)).toBeNull();
   });
 });

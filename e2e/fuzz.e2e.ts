@@ -7,7 +7,7 @@ import {
   type GraphQLArgument, type GraphQLField, type GraphQLInputType, type GraphQLSchema,
 } from 'graphql';
 import { sql } from 'drizzle-orm';
-import { waitFor } from '@palisade/kit/testing/index';
+import { testSettings, waitFor } from '@palisade/kit/testing/index';
 import { createTestEnvironment, type TestEnvironment } from './harness/supergraph.ts';
 import type { GraphQLClient, GraphQLResponse } from './harness/client.ts';
 
@@ -17,8 +17,8 @@ import type { GraphQLClient, GraphQLResponse } from './harness/client.ts';
  * error or data: never INTERNAL_SERVER_ERROR, never HTTP 5xx, never SQL, a stack trace or a file path.
  * FUZZ_SEED replays a run; FUZZ_RUNS sets the runs per field and caller.
  */
-const SEED = Number(process.env.FUZZ_SEED ?? 20261126);
-const RUNS = Number(process.env.FUZZ_RUNS ?? 40);
+const SEED = testSettings().fuzzSeed;
+const RUNS = testSettings().fuzzRuns;
 
 const schema: GraphQLSchema = buildSchema(readFileSync(fileURLToPath(new URL('../schema/supergraph.graphql', import.meta.url)), 'utf8'));
 

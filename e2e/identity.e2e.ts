@@ -7,16 +7,19 @@ import { createTestEnvironment, login, type TestEnvironment } from './harness/su
 import { codesOf, type GraphQLClient } from './harness/client.ts';
 
 // Distinct client addresses per scenario, so per-IP throttling does not bleed between tests.
-process.env.TRUST_PROXY_HOPS = '1';
-process.env.RATE_LIMIT_SCALE = '1'; // the IP throttle below is asserted at its real size
-// Every customer here registers from the harness's one address: registration's per-address budget is raised.
-process.env.RATE_LIMITS = JSON.stringify({ 'Mutation.register': { limit: 100, duration: 60 } });
-process.env.LOGIN_LOCK_BASE_SECONDS = '2';
 let env: TestEnvironment;
 let ipCounter = 1;
 const freshIp = () => `198.51.100.${ipCounter++}`;
 beforeAll(async () => {
-  env = await createTestEnvironment();
+  env = await createTestEnvironment({
+    config: {
+      trustProxyHops: 1,
+      // The IP throttle below is asserted at its real size; every customer here registers from the harness's
+      // one address, so registration's per-address budget is raised.
+      rateLimits: { scale: 1, overrides: { 'Mutation.register': { limit: 100, duration: 60 } } },
+      user: { loginLockBaseSeconds: 2 },
+    },
+  });
 });
 afterAll(async () => env?.stop());
 

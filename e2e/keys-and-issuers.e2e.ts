@@ -20,10 +20,10 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   idp = { server, key: privateKey, kid };
   const port = (server.address() as { port: number }).port;
-  process.env.OIDC_ISSUERS = JSON.stringify([
-    { issuer: ISSUER, jwksUrl: `http://127.0.0.1:${port}/jwks`, audience: 'palisade', rolesClaim: 'realm_access.roles', roleMap: { 'shop-admin': 'ADMIN', 'shop-customer': 'CUSTOMER' } },
-  ]);
-  env = await createTestEnvironment();
+  const externalIssuers = [
+    { issuer: ISSUER, jwksUrl: `http://127.0.0.1:${port}/jwks`, audience: 'palisade', rolesClaim: 'realm_access.roles', roleMap: { 'shop-admin': 'ADMIN' as const, 'shop-customer': 'CUSTOMER' as const } },
+  ];
+  env = await createTestEnvironment({ config: { router: { externalIssuers } } });
 });
 afterAll(async () => {
   await env?.stop();

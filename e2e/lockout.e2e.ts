@@ -9,10 +9,9 @@ import { codesOf, type GraphQLResponse } from './harness/client.ts';
  * Lockout without lockout-DoS: a stranger's failures lock the stranger's address and the account for
  * clients it does not know, never the owner's known client (an address the account signed in from before).
  */
-process.env.TRUST_PROXY_HOPS = '1';
 let env: TestEnvironment;
 beforeAll(async () => {
-  env = await createTestEnvironment();
+  env = await createTestEnvironment({ config: { trustProxyHops: 1 } });
 });
 afterAll(async () => env?.stop());
 

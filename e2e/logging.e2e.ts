@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { generate } from 'otplib';
 import { sql } from 'drizzle-orm';
+import { testSettings } from '@palisade/kit/testing/index';
 import { createTestEnvironment, login, type TestEnvironment } from './harness/supergraph.ts';
 
 // Every line every service writes during this run goes to one file, at debug level.
 const dir = mkdtempSync(join(tmpdir(), 'palisade-logs-'));
-process.env.LOG_FILE = join(dir, 'run.log');
-process.env.LOG_LEVEL = 'debug';
+const LOG_FILE = join(dir, 'run.log');
 let env: TestEnvironment;
 const secrets: string[] = [];
 /** Values sent in requests that failed: they must not reach a log line either. */
@@ -18,9 +18,9 @@ const failureValues: string[] = [];
 const errorOnlyValues: string[] = [];
 let tracedRequest = '';
 beforeAll(async () => {
-  env = await createTestEnvironment();
+  env = await createTestEnvironment({ config: { log: { file: LOG_FILE, level: 'debug' } } });
 });
-afterAll(() => (process.env.KEEP_LOGS ? undefined : rmSync(dir, { recursive: true, force: true })));
+afterAll(() => (testSettings().keepLogs ? undefined : rmSync(dir, { recursive: true, force: true })));
 
 describe('logs of a full run', () => {
   it('exercise failures: a taken email, database errors that carry values, rejected tokens', async () => {
@@ -90,7 +90,7 @@ describe('logs of a full run', () => {
   });
 
   it('say which statement failed and why, without the values it carried', () => {
-    const text = readFileSync(process.env.LOG_FILE!, 'utf8');
+    const text = readFileSync(LOG_FILE, 'utf8');
     const problems = text.split('\n').filter((l) => /"level":(40|50|60)/.test(l)).join('\n');
     expect(failureValues.filter((v) => text.includes(v))).toEqual([]);
     expect(errorOnlyValues.filter((v) => problems.includes(v))).toEqual([]);
@@ -103,14 +103,14 @@ describe('logs of a full run', () => {
   });
 
   it('contain none of the secrets that passed through', () => {
-    const text = readFileSync(process.env.LOG_FILE!, 'utf8');
+    const text = readFileSync(LOG_FILE, 'utf8');
     expect(text.length).toBeGreaterThan(1000);
     expect(text).toContain('[redacted]'); // the secrets were there to be hidden, and were
     expect(secrets.filter((s) => text.includes(s))).toEqual([]);
   });
 
   it('carry service, request, trace and user ids, with one trace id across router and subgraph', () => {
-    const lines = readFileSync(process.env.LOG_FILE!, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = readFileSync(LOG_FILE, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     const ops = lines.filter((l) => l.msg === 'operation' && l.requestId === tracedRequest);
     const services = new Set(ops.map((l) => l.service));
     expect(services.has('router')).toBe(true);

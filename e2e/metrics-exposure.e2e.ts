@@ -27,7 +27,7 @@ const scrape = async (url: string) => {
 /** A second router over the same subgraphs, configured otherwise. */
 async function routerWith(o: Partial<RouterOptions>) {
   const subgraphs = Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, env.supergraph.subgraphs[n].url])) as Record<SubgraphName, string>;
-  const router = await startRouter({ host: '127.0.0.1', port: 0, subgraphs, store: env.supergraph.store, ...o });
+  const router = await startRouter({ config: env.config, host: '127.0.0.1', port: 0, subgraphs, store: env.supergraph.store, ...o });
   extra.push(router);
   return router;
 }

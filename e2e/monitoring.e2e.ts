@@ -6,13 +6,12 @@ import { eventually, waitFor } from '@palisade/kit/testing/index';
 import { createTestEnvironment, login, type TestEnvironment } from './harness/supergraph.ts';
 import { codesOf, type GraphQLClient } from './harness/client.ts';
 
-process.env.TRUST_PROXY_HOPS = '1';
 let env: TestEnvironment;
 let auditor: GraphQLClient;
 let n = 1;
 const ip = () => `203.0.113.${n++}`;
 beforeAll(async () => {
-  env = await createTestEnvironment();
+  env = await createTestEnvironment({ config: { trustProxyHops: 1 } });
   const a = await env.asCustomer('Auditor');
   await (await env.asAdmin()).ok('mutation($id: ID!) { setUserRoles(userId: $id, roles: [AUDITOR]) { id } }', { id: a.userId });
   auditor = env.asAnonymous().withToken((await login(env.asAnonymous(), a.email, a.password)).accessToken);

@@ -8,11 +8,9 @@ import { codesOf } from './harness/client.ts';
  * Two ways round the sign-up and sign-in brakes found in a penetration test: tokens of throwaway accounts
  * bringing fresh budgets to public mutations, and second-factor guesses spread over addresses while locked.
  */
-process.env.TRUST_PROXY_HOPS = '1';
-process.env.RATE_LIMIT_SCALE = '1'; // the real budgets
 let env: TestEnvironment;
 beforeAll(async () => {
-  env = await createTestEnvironment();
+  env = await createTestEnvironment({ config: { trustProxyHops: 1, rateLimits: { scale: 1 } } }); // the real budgets
 });
 afterAll(async () => env?.stop());
 

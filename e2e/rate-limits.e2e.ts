@@ -3,16 +3,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { freePort, signedSubgraphRequest, testCaller, testServers, testRedisPrefix, waitFor } from '@palisade/kit/testing/index';
+import { childEnvironment } from '@palisade/kit';
+import { freePort, signedSubgraphRequest, testCaller, testServers, testSettings, testRedisPrefix, waitFor } from '@palisade/kit/testing/index';
 import { createTestEnvironment, login, type TestEnvironment } from './harness/supergraph.ts';
 import { codesOf } from './harness/client.ts';
 
 // Real budgets (not the test-wide scale), and a small shared query budget to show cost at work.
-process.env.RATE_LIMIT_SCALE = '1';
-process.env.RATE_LIMITS = JSON.stringify({ Query: { limit: 250, duration: 60 } });
 let env: TestEnvironment;
 beforeAll(async () => {
-  env = await createTestEnvironment();
+  env = await createTestEnvironment({ config: { rateLimits: { scale: 1, overrides: { Query: { limit: 250, duration: 60 } } } } });
 });
 afterAll(async () => env?.stop());
 
@@ -75,7 +74,7 @@ describe('limits shared across replicas', () => {
   it('two processes of the product subgraph on one Redis spend one budget', async (ctx) => {
     const { redisUrl } = testServers();
     // Without Redis this cannot run: a failure under CI (below), a visible skip elsewhere — never a pass.
-    if (!redisUrl && process.env.PALISADE_REQUIRE_REAL_SERVERS !== '1') return ctx.skip('NOT RUN: needs Redis');
+    if (!redisUrl && !testSettings().requireRealServers) return ctx.skip('NOT RUN: needs Redis');
     expect(redisUrl).toBeTruthy();
     const root = fileURLToPath(new URL('..', import.meta.url));
     const ports = [await freePort(), await freePort()];
@@ -84,9 +83,9 @@ describe('limits shared across replicas', () => {
       dirs.push(`/tmp/palisade-replica-${port}`);
       const child = spawn(process.execPath, ['--import', 'tsx', 'subgraphs/product/main.ts'], {
         cwd: root,
-        env: {
-          ...process.env,
+        env: childEnvironment({
           PORT: String(port),
+          RATE_LIMIT_SCALE: '1',
           REDIS_URL: redisUrl!,
           REDIS_KEY_PREFIX: prefix,
           DATABASE_URL: '',
@@ -95,7 +94,7 @@ describe('limits shared across replicas', () => {
           SECURITY_URL: 'http://127.0.0.1:9/graphql',
           RATE_LIMITS: JSON.stringify({ 'Query.categories': { limit: 6, duration: 60 } }),
           LOG_LEVEL: 'error',
-        },
+        }),
         stdio: 'ignore',
       });
       children.push(child);

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startThrowawayRedis, waitFor, type PausableServer } from '@palisade/kit/testing/index';
+import { startThrowawayRedis, testSettings, waitFor, type PausableServer } from '@palisade/kit/testing/index';
 import { createTestEnvironment, login, type TestEnvironment } from './harness/supergraph.ts';
 import { codesOf, type GraphQLClient } from './harness/client.ts';
 
 // The supergraph on a Redis of its own, which this test kills mid-traffic and brings back.
 let redis: PausableServer | null = null;
 let env: TestEnvironment | undefined;
-const required = process.env.PALISADE_REQUIRE_REAL_SERVERS === '1';
+const required = testSettings().requireRealServers;
 beforeAll(async () => {
   redis = await startThrowawayRedis({ persistent: true });
   if (!redis) {

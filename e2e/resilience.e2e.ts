@@ -3,10 +3,9 @@ import { eventually } from '@palisade/kit/testing/index';
 import { createTestEnvironment, type TestEnvironment } from './harness/supergraph.ts';
 import { codesOf } from './harness/client.ts';
 
-process.env.SUBGRAPH_BREAKER_RESET_MS = '500';
 let env: TestEnvironment;
 beforeAll(async () => {
-  env = await createTestEnvironment();
+  env = await createTestEnvironment({ config: { router: { breakerResetMs: 500 } } });
 });
 afterAll(async () => env?.stop());
 

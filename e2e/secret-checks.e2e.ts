@@ -15,11 +15,9 @@ import { codesOf } from './harness/client.ts';
  * ACCOUNT_LOCKED), audit each wrong answer, and — where the secret belongs to an account — count it toward
  * that account's lockout, so a stolen access token is no password or second-factor oracle.
  */
-process.env.TRUST_PROXY_HOPS = '1';
-process.env.RATE_LIMIT_SCALE = '1'; // real budgets
 let env: TestEnvironment;
 beforeAll(async () => {
-  env = await createTestEnvironment();
+  env = await createTestEnvironment({ config: { trustProxyHops: 1, rateLimits: { scale: 1 } } }); // real budgets
 });
 afterAll(async () => env?.stop());
 

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '@palisade/kit';
-import { startThrowawayPostgres, waitFor, type PausableServer } from '@palisade/kit/testing/index';
+import { startThrowawayPostgres, testSettings, waitFor, type PausableServer } from '@palisade/kit/testing/index';
 import { ADMIN, createTestEnvironment, login, type TestEnvironment } from './harness/supergraph.ts';
 
 // The security subgraph on a Postgres of its own, which this test stops and starts again.
 let pg: PausableServer | null = null;
 let env: TestEnvironment | undefined;
-const required = process.env.PALISADE_REQUIRE_REAL_SERVERS === '1';
+const required = testSettings().requireRealServers;
 beforeAll(async () => {
   pg = await startThrowawayPostgres();
   if (!pg) {

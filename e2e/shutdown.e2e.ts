@@ -2,12 +2,12 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTEXT_HEADER, operationHash, signContext } from '@palisade/auth';
-import { dataDir as defaultDataDir, loadInternalKeys } from '@palisade/kit';
-import { eventually, freePort, suiteDatabase, waitFor, testCaller, testRedisPrefix, testServers } from '@palisade/kit/testing/index';
+import { childEnvironment, loadInternalKeys } from '@palisade/kit';
+import { eventually, freePort, suiteDatabase, waitFor, testCaller, testConfig, testRedisPrefix, testServers } from '@palisade/kit/testing/index';
 
 // A deploy sends SIGTERM: the service must stop taking connections, finish the requests it holds, close its
 // database and Redis connections and exit 0 — each service as its own process, exactly as `npm run start:*`.
@@ -25,14 +25,13 @@ afterAll(async () => {
 
 async function startService(main: string, port: number): Promise<ChildProcess> {
   const { redisUrl } = testServers();
-  const env: Record<string, string | undefined> = {
-    ...process.env,
+  const env = childEnvironment({
     // As `npm start` runs them: libraries that watch signals only outside tests must be in play here too.
     NODE_ENV: 'development',
     PORT: String(port),
     PALISADE_DATA_DIR: dataDir,
     // The service keys this test signs with (development keys are shared through this directory).
-    PALISADE_KEYS_DIR: process.env.PALISADE_KEYS_DIR ?? join(defaultDataDir(), 'keys'),
+    PALISADE_KEYS_DIR: resolve(testConfig().keys.dir),
     DATABASE_URL: db.url ?? undefined,
     REDIS_URL: redisUrl ?? undefined,
     REDIS_KEY_PREFIX: testRedisPrefix(),
@@ -42,7 +41,7 @@ async function startService(main: string, port: number): Promise<ChildProcess> {
     SECURITY_URL: 'http://127.0.0.1:9/graphql',
     ORDER_URL: 'http://127.0.0.1:9/graphql',
     PRODUCT_URL: 'http://127.0.0.1:9/graphql',
-  };
+  });
   const child = fork(join(root, main), [], { execArgv: ['--import', 'tsx'], env, stdio: 'ignore' });
   try {
     await waitFor(async () => child.exitCode === null && (await fetch(`http://127.0.0.1:${port}/health`)).ok, main, 60_000);

@@ -10,6 +10,11 @@ interface OtlpSpan {
   parentSpanId?: string;
   name: string;
   events?: { name: string; attributes?: { key: string; value: { stringValue?: string } }[] }[];
+  /** The service.name of the resource the span was exported under. */
+  service?: string;
+}
+interface OtlpBatch {
+  resourceSpans: { resource?: { attributes?: { key: string; value: { stringValue?: string } }[] }; scopeSpans: { spans: OtlpSpan[] }[] }[];
 }
 const received: OtlpSpan[] = [];
 let collector: Server;
@@ -21,16 +26,18 @@ beforeAll(async () => {
     req.on('data', (c) => (body += c));
     req.on('end', () => {
       if (req.url === '/v1/traces') {
-        const batch = JSON.parse(body) as { resourceSpans: { scopeSpans: { spans: OtlpSpan[] }[] }[] };
-        for (const r of batch.resourceSpans) for (const s of r.scopeSpans) received.push(...s.spans);
+        const batch = JSON.parse(body) as OtlpBatch;
+        for (const r of batch.resourceSpans) {
+          const service = r.resource?.attributes?.find((a) => a.key === 'service.name')?.value.stringValue;
+          for (const s of r.scopeSpans) received.push(...s.spans.map((span) => ({ ...span, service })));
+        }
       }
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
   await new Promise<void>((r) => collector.listen(0, '127.0.0.1', r));
-  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${(collector.address() as { port: number }).port}`;
-  process.env.OTEL_BSP_SCHEDULE_DELAY = '100';
-  env = await createTestEnvironment();
+  const endpoint = `http://127.0.0.1:${(collector.address() as { port: number }).port}`;
+  env = await createTestEnvironment({ config: { tracing: { endpoint, exportDelayMs: 100 } } });
 });
 afterAll(async () => {
   await env?.stop();
@@ -56,5 +63,17 @@ describe('traces exported over OTLP', () => {
     expect(chain.at(-1)).toBe('router.graphql');
     const statements = resolver!.events!.filter((e) => e.name === 'db.statement').map((e) => e.attributes?.find((a) => a.key === 'db.statement')?.value.stringValue ?? '');
     expect(statements.some((sql) => sql.includes('"products"."products"'))).toBe(true);
+  });
+
+  it('label each span with the service that made it, though every service runs in this one process', async () => {
+    const res = await fetch(env.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'query Labelled { categories { id } products(first: 1) { totalCount } }' }) });
+    expect((await res.json()).errors).toBeUndefined();
+    const spanOf = (name: string) => received.find((s) => s.name === name && s.service);
+    await waitFor(async () => Boolean(spanOf('router.graphql') && spanOf('product.graphql')), 'router and product spans reaching the collector', 10_000);
+    expect(spanOf('router.graphql')!.service).toBe('palisade-router');
+    expect(spanOf('product.graphql')!.service).toBe('palisade-product');
+    // Every span of a service's own making carries that service's name, and the subgraphs' resolver spans theirs.
+    for (const s of received.filter((x) => /^(router|user|product|order|security)\.graphql$/.test(x.name))) expect(s.service).toBe(`palisade-${s.name.split('.')[0]}`);
+    expect(received.find((s) => s.name === 'Query.products')?.service).toBe('palisade-product');
   });
 });

@@ -1,4 +1,4 @@
-import { envInt, openStore, SUBGRAPH_NAMES, subgraphUrl, loadInternalKeys, type SubgraphName } from '@palisade/kit';
+import { configOrExit, keySettings, loadInternalKeys, openStore } from '@palisade/kit';
 import { startRouter } from '@palisade/router';
 import { startBareApolloGateway, startHiveGateway } from './peers.ts';
 
@@ -6,16 +6,17 @@ import { startBareApolloGateway, startHiveGateway } from './peers.ts';
 // loop with the subgraphs or the load generator: `node --import tsx e2e/bench/gateway.ts <kind>`.
 // Subgraph URLs come from USER_URL, …; the port from PORT. It tells its parent its URL over IPC.
 const kind = process.argv[2];
-const port = envInt('PORT', 0);
-const urls = Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, subgraphUrl(n)])) as Record<SubgraphName, string>;
+const config = configOrExit(`bench gateway ${kind}`, []);
+const port = config.port ?? 0;
+const urls = config.subgraphUrls;
 
 async function start(): Promise<{ url: string; stop(): Promise<void> }> {
   if (kind === 'palisade' || kind === 'palisade-no-defences') {
-    const store = openStore(process.env.REDIS_URL, process.env.REDIS_KEY_PREFIX);
-    const router = await startRouter({ host: '127.0.0.1', port, subgraphs: urls, store, production: true, security: kind === 'palisade' });
+    const store = openStore(config.redis.url ?? undefined, config.redis.keyPrefix);
+    const router = await startRouter({ config, host: '127.0.0.1', port, subgraphs: urls, store, production: true, security: kind === 'palisade' });
     return { url: router.url, stop: async () => (await router.stop(), await store.close()) };
   }
-  const { signer } = await loadInternalKeys('router', []);
+  const { signer } = await loadInternalKeys('router', [], keySettings(config));
   if (kind === 'apollo') return startBareApolloGateway(signer, urls, port);
   if (kind === 'hive') return startHiveGateway(signer, urls, port);
   throw new Error(`unknown gateway kind ${kind}: palisade, palisade-no-defences, apollo or hive`);

@@ -5,18 +5,19 @@ import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SUBGRAPH_NAMES, type SubgraphName } from '@palisade/kit';
+import { childEnvironment, SUBGRAPH_NAMES, type SubgraphName } from '@palisade/kit';
+import { backing, bench } from './settings.ts';
 import { freePort, startThrowawayPostgres, startThrowawayRedis, waitFor } from '@palisade/kit/testing/real-servers';
 import { createTestDatabase, testRedisPrefix } from '@palisade/kit/testing/databases';
 
 // `npm run bench`: the four subgraphs on real Postgres and Redis, each in a process of its own, and each
 // gateway in a process of its own over them; the load generator is this process. Every cell checks every
 // answer (a fast wrong answer is not a result) and reads what the gateway and the subgraphs spent in CPU.
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const SECONDS = bench.seconds;
 // Rounds go through every gateway in turn and each figure is the median of its rounds: this machine's own
 // noise (±15% between identical runs) would otherwise decide rankings.
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const ROUNDS = bench.rounds;
+const CONNECTIONS = bench.connections;
 const USERS = 100;
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -30,17 +31,16 @@ const ALL_GATEWAYS = [
 type Target = (typeof ALL_GATEWAYS)[number][0];
 // BENCH_GATEWAYS=palisade,apollo and BENCH_WORKLOADS=storefront narrow a run; BENCH_PROFILE=palisade (or a subgraph's
 // name) writes a V8 CPU profile of that process to BENCH_PROFILE_DIR (default .data/profiles) when the run ends.
-const only = (v: string | undefined) => (v ? new Set(v.split(',').map((s) => s.trim())) : null);
-const gatewayFilter = only(process.env.BENCH_GATEWAYS);
-const workloadFilter = only(process.env.BENCH_WORKLOADS);
+const gatewayFilter = bench.gateways && new Set(bench.gateways);
+const workloadFilter = bench.workloads && new Set(bench.workloads);
 const GATEWAYS = ALL_GATEWAYS.filter(([, kind]) => !gatewayFilter || gatewayFilter.has(kind));
-const profileDir = process.env.BENCH_PROFILE_DIR ?? join(root, '.data', 'profiles');
-const profiled = new Set((process.env.BENCH_PROFILE ?? '').split(','));
+const profileDir = bench.profileDir ?? join(root, '.data', 'profiles');
+const profiled = new Set(bench.profile);
 
-const pg = process.env.DATABASE_URL ? null : await startThrowawayPostgres();
-const redis = process.env.REDIS_URL ? null : await startThrowawayRedis();
-const serverUrl = process.env.DATABASE_URL ?? pg?.url;
-const redisUrl = process.env.REDIS_URL ?? redis?.url;
+const pg = backing.database.url ? null : await startThrowawayPostgres();
+const redis = backing.redis.url ? null : await startThrowawayRedis();
+const serverUrl = backing.database.url ?? pg?.url;
+const redisUrl = backing.redis.url ?? redis?.url;
 if (!serverUrl || !redisUrl) throw new Error('the benchmark needs real Postgres and Redis (DATABASE_URL / REDIS_URL or local binaries)');
 const database = await createTestDatabase(serverUrl);
 const work = mkdtempSync(join(tmpdir(), 'palisade-bench-'));
@@ -50,12 +50,11 @@ output.setMaxListeners(64);
 const ports = Object.fromEntries(await Promise.all(SUBGRAPH_NAMES.map(async (n) => [n, await freePort()] as const))) as Record<SubgraphName, number>;
 const subgraphUrls = Object.fromEntries(SUBGRAPH_NAMES.map((n) => [`${n.toUpperCase()}_URL`, `http://127.0.0.1:${ports[n]}/graphql`]));
 const admin = { email: 'bench-admin@palisade.test', password: `pw-${randomBytes(8).toString('hex')}` };
-const env = {
-  ...process.env,
+const env = childEnvironment({
   NODE_ENV: 'development', // subgraphs with development keys; the routers get production behaviour explicitly
   LOG_LEVEL: 'error',
   LOG_FORMAT: 'json',
-  RATE_LIMIT_SCALE: process.env.RATE_LIMIT_SCALE ?? '100000', // one load generator must not be throttled as an attacker would be
+  RATE_LIMIT_SCALE: String(bench.rateLimitScale),
   DATABASE_URL: database.url,
   REDIS_URL: redisUrl,
   REDIS_KEY_PREFIX: testRedisPrefix(),
@@ -64,7 +63,7 @@ const env = {
   ADMIN_PASSWORD: admin.password,
   SEED_DEMO_DATA: 'true',
   ...subgraphUrls,
-};
+});
 
 const children: ChildProcess[] = [];
 function spawnService(file: string, args: string[], extraEnv: Record<string, string>, profile = false): ChildProcess {

@@ -2,17 +2,18 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { testSettings } from '@palisade/kit/testing/config';
 
 // Debian's chromium, driven by playwright-core: no browser download. The flags keep it off the network.
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM = testSettings().chromium;
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 /** Where the browser tests leave a screenshot of every console screen (the README shows the main ones). */
-export const SCREENSHOTS = process.env.SCREENSHOTS_DIR ?? join(import.meta.dirname, '..', '..', '.ci', 'screenshots');
+export const SCREENSHOTS = testSettings().screenshots ?? join(import.meta.dirname, '..', '..', '.ci', 'screenshots');
 
 /** Chromium, or null with a loud notice; a failure instead when the run requires real parts (CI). */
 export async function launchBrowser(): Promise<Browser | null> {
   if (!existsSync(CHROMIUM)) {
-    if (process.env.PALISADE_REQUIRE_REAL_SERVERS === '1') throw new Error(`no browser at ${CHROMIUM}: the console tests cannot run (apt-get install chromium)`);
+    if (testSettings().requireRealServers) throw new Error(`no browser at ${CHROMIUM}: the console tests cannot run (apt-get install chromium)`);
     console.warn(`[palisade] NOT RUN: admin console tests need chromium at ${CHROMIUM}`);
     return null;
   }

@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { startSupergraph, type RunningSupergraph, type SupergraphOptions } from '@palisade/ops/supergraph';
-import { createTestDatabase, testRedisPrefix, testServers } from '@palisade/kit/testing/index';
+import { createTestDatabase, testConfig, testRedisPrefix, testServers, type ConfigOverrides } from '@palisade/kit/testing/index';
+import type { PalisadeConfig } from '@palisade/kit';
 import { GraphQLClient } from './client.ts';
 
 export const ADMIN = { email: 'admin@palisade.test', password: 'bootstrap-password-for-tests-1' };
 
 export interface TestEnvironment {
+  /** The configuration every service of this environment runs with. */
+  config: PalisadeConfig;
   supergraph: RunningSupergraph;
   url: string;
   /** What the suite runs on, for the report: real Postgres/Redis or the embedded stand-ins. */
@@ -21,14 +24,24 @@ export interface TestEnvironment {
  * Boots the real router and four subgraphs for one test file, on a fresh database of the harness's
  * Postgres (or PGlite when there is none) and a private key prefix on its Redis.
  */
-export async function createTestEnvironment(o: { embedded?: boolean; router?: SupergraphOptions['router']; databaseUrls?: SupergraphOptions['databaseUrls']; redisUrl?: string } = {}): Promise<TestEnvironment> {
-  process.env.ADMIN_EMAIL = ADMIN.email;
-  process.env.ADMIN_PASSWORD = ADMIN.password;
+export interface TestEnvironmentOptions {
+  embedded?: boolean;
+  /** Settings of this suite's services, over testConfig()'s (the administrator is always ADMIN). */
+  config?: ConfigOverrides;
+  router?: SupergraphOptions['router'];
+  databaseUrls?: SupergraphOptions['databaseUrls'];
+  redisUrl?: string;
+}
+
+export async function createTestEnvironment(o: TestEnvironmentOptions = {}): Promise<TestEnvironment> {
+  const config = testConfig(o.config);
+  config.user.admin = ADMIN;
   const servers = testServers();
   const useReal = !o.embedded;
   const database = useReal && servers.databaseUrl ? await createTestDatabase(servers.databaseUrl) : null;
   const redisUrl = o.redisUrl ?? (useReal ? servers.redisUrl : null);
   const supergraph = await startSupergraph({
+    config,
     ports: { router: 0, user: 0, product: 0, order: 0, security: 0 },
     databaseUrl: database?.url ?? null,
     dataDir: null,
@@ -40,6 +53,7 @@ export async function createTestEnvironment(o: { embedded?: boolean; router?: Su
   const anon = new GraphQLClient(supergraph.url);
   let adminToken: string | null = null;
   return {
+    config,
     supergraph,
     url: supergraph.url,
     backing: { postgres: Boolean(database), redis: Boolean(redisUrl) },

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { dataDir, envOptional, openDatabase, pgliteDirFor } from '@palisade/kit';
+import { configOrExit, openDatabase, pgliteDirFor } from '@palisade/kit';
 import { generateSigningKeyPair } from '@palisade/auth';
 import { SigningKeyService } from '@palisade/user';
 
@@ -20,7 +20,9 @@ const USAGE = `usage: npm run palisade -- <command> [options]
   keys rotate uses USER_DATABASE_URL or DATABASE_URL, else the embedded database (stop npm start first).
 `;
 
-const router = () => envOptional('ROUTER_URL') ?? 'http://localhost:4000';
+// Operator tasks start no service: no production requirements apply to the CLI itself.
+const config = configOrExit('palisade', []);
+const router = () => config.cli.routerUrl.replace(/\/$/, '');
 
 async function gql<T>(query: string, variables: Record<string, unknown>, token?: string): Promise<T> {
   const res = await fetch(`${router()}/graphql`, {
@@ -34,8 +36,7 @@ async function gql<T>(query: string, variables: Record<string, unknown>, token?:
 }
 
 async function adminToken(): Promise<string> {
-  const email = envOptional('ADMIN_EMAIL');
-  const password = envOptional('ADMIN_PASSWORD');
+  const { email, password } = config.user.admin;
   if (!email || !password) throw new Error('set ADMIN_EMAIL and ADMIN_PASSWORD');
   const r = await gql<{ login: { accessToken: string } }>('mutation($i: LoginInput!) { login(input: $i) { accessToken } }', { i: { email, password } });
   return r.login.accessToken;
@@ -77,10 +78,11 @@ async function run(argv: string[]): Promise<number> {
       return v.valid ? 0 : 1;
     }
     case 'keys rotate': {
-      const url = envOptional('USER_DATABASE_URL') ?? envOptional('DATABASE_URL');
+      const url = config.database.urls.user ?? config.database.url ?? undefined;
       const database = await openDatabase({
         url,
-        pgliteDir: url ? undefined : pgliteDirFor(dataDir(), 'user'),
+        pgliteDir: url ? undefined : pgliteDirFor(config.dataDir, 'user'),
+        poolSize: 1,
         schema: 'users',
         migrationsFolder: fileURLToPath(new URL('../../subgraphs/user/db/migrations', import.meta.url)),
         applicationName: 'palisade-cli',

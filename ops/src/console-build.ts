@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { childEnvironment } from '@palisade/kit/config/load';
 
 export const ADMIN_DIR = fileURLToPath(new URL('../../admin', import.meta.url));
 
@@ -43,5 +44,5 @@ export async function ensureConsoleBuilt(dir = ADMIN_DIR, log: (line: string) =>
     return;
   }
   log('building the admin console (admin/dist)…');
-  await promisify(execFile)(process.execPath, [bin, 'build', '--logLevel', 'warn'], { cwd: dir, env: { ...process.env, NODE_ENV: 'production' } });
+  await promisify(execFile)(process.execPath, [bin, 'build', '--logLevel', 'warn'], { cwd: dir, env: childEnvironment({ NODE_ENV: 'production' }) });
 }

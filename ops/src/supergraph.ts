@@ -3,22 +3,25 @@ import { startUserSubgraph } from '@palisade/user';
 import { startProductSubgraph } from '@palisade/product';
 import { startOrderSubgraph } from '@palisade/order';
 import { startSecuritySubgraph } from '@palisade/security';
-import { createLogger, DEFAULT_PORTS, openStore, pgliteDirFor, SUBGRAPH_NAMES, type StartedSubgraph, type Store, type SubgraphName } from '@palisade/kit';
+import { createLogger, DEFAULT_PORTS, openStore, pgliteDirFor, SUBGRAPH_NAMES, type PalisadeConfig, type StartedSubgraph, type Store, type SubgraphName } from '@palisade/kit';
 
 export interface SupergraphOptions {
+  /** The process's configuration, handed to every service; the options below override parts of it. */
+  config: PalisadeConfig;
   host?: string;
   /** Port 0 everywhere picks free ports (tests); defaults are the contract's 4000–4004. */
   ports?: Partial<Record<SubgraphName | 'router', number>>;
-  /** One Postgres URL for all subgraphs (each in its own schema), or null for embedded PGlite. */
+  /** One Postgres URL for all subgraphs (each in its own schema), or null for embedded PGlite; default DATABASE_URL. */
   databaseUrl?: string | null;
   /** A database of its own for some subgraphs. */
   databaseUrls?: Partial<Record<SubgraphName, string>>;
-  /** PGlite data directory root; null keeps embedded data in memory. */
+  /** PGlite data directory root (and the development outbox's); null, the default, keeps embedded data in memory. */
   dataDir?: string | null;
+  /** Default REDIS_URL, REDIS_KEY_PREFIX. */
   redisUrl?: string | null;
   redisPrefix?: string;
   /** Router settings beyond ports and URLs (production mode, limits, CORS, TLS). */
-  router?: Partial<Omit<RouterOptions, 'port' | 'host' | 'subgraphs' | 'store'>>;
+  router?: Partial<Omit<RouterOptions, 'port' | 'host' | 'subgraphs' | 'store' | 'config'>>;
 }
 
 export interface RunningSupergraph {
@@ -38,9 +41,13 @@ const starters = { security: startSecuritySubgraph, user: startUserSubgraph, pro
  * The whole supergraph in one process: four subgraphs and the router, each on its own port with real
  * HTTP between them, sharing one store (Redis, or in-process when there is none).
  */
-export async function startSupergraph(o: SupergraphOptions = {}): Promise<RunningSupergraph> {
-  const host = o.host ?? '127.0.0.1';
-  const store = openStore(o.redisUrl ?? undefined, o.redisPrefix);
+export async function startSupergraph(o: SupergraphOptions): Promise<RunningSupergraph> {
+  const { config } = o;
+  const host = o.host ?? config.host;
+  const redisUrl = o.redisUrl !== undefined ? o.redisUrl : config.redis.url;
+  const store = openStore(redisUrl ?? undefined, o.redisPrefix ?? config.redis.keyPrefix);
+  const databaseUrl = o.databaseUrl !== undefined ? o.databaseUrl : config.database.url;
+  const databaseUrls = o.databaseUrls ?? config.database.urls;
   const started: Partial<Record<SubgraphName, StartedSubgraph>> = {};
   const urls: Partial<Record<SubgraphName, string>> = {};
   try {
@@ -50,14 +57,16 @@ export async function startSupergraph(o: SupergraphOptions = {}): Promise<Runnin
     const optionsFor = new Map<SubgraphName, Parameters<(typeof starters)['user']>[0]>();
     for (const name of ['security', 'user', 'product', 'order'] as const) {
       const peers = needsDiscovery ? { ...urls } : Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, `http://${host}:${portOf(n)}/graphql`]));
+      const url = databaseUrls[name] ?? databaseUrl ?? null;
       const options = {
+        config,
         outboxDir: o.dataDir ? `${o.dataDir}/outbox` : null,
         host,
         port: portOf(name),
-        databaseUrl: o.databaseUrls?.[name] ?? o.databaseUrl ?? null,
-        pgliteDir: o.databaseUrls?.[name] ?? o.databaseUrl ? null : o.dataDir ? pgliteDirFor(o.dataDir, name) : null,
+        databaseUrl: url,
+        pgliteDir: url ? null : o.dataDir ? pgliteDirFor(o.dataDir, name) : null,
         store,
-        log: createLogger(name),
+        log: createLogger(name, config.log),
         peers,
       };
       started[name] = await starters[name](options);
@@ -67,7 +76,7 @@ export async function startSupergraph(o: SupergraphOptions = {}): Promise<Runnin
     }
     for (const options of optionsFor.values()) Object.assign(options.peers!, urls);
     const subgraphs = started as RunningSupergraph['subgraphs'];
-    const router = await startRouter({ ...o.router, host, port: o.ports?.router ?? DEFAULT_PORTS.router, subgraphs: urls as Record<SubgraphName, string>, store });
+    const router = await startRouter({ ...o.router, config, host, port: o.ports?.router ?? DEFAULT_PORTS.router, subgraphs: urls as Record<SubgraphName, string>, store });
     return {
       router,
       subgraphs,

@@ -3,6 +3,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
+import { childEnvironment } from '@palisade/kit';
+import { testConfig } from '@palisade/kit/testing/index';
 import { startSupergraph, type RunningSupergraph } from '../src/supergraph.ts';
 
 const run = promisify(execFile);
@@ -10,13 +12,12 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const ADMIN = { ADMIN_EMAIL: 'cli-admin@palisade.test', ADMIN_PASSWORD: 'console-operator-password-123' };
 let sg: RunningSupergraph;
 beforeAll(async () => {
-  Object.assign(process.env, ADMIN);
-  sg = await startSupergraph({ ports: { router: 0, user: 0, product: 0, order: 0, security: 0 }, dataDir: null });
+  sg = await startSupergraph({ config: testConfig({ user: { admin: { email: ADMIN.ADMIN_EMAIL, password: ADMIN.ADMIN_PASSWORD } } }), ports: { router: 0, user: 0, product: 0, order: 0, security: 0 }, dataDir: null });
 });
 afterAll(async () => sg?.stop());
 
 const cli = (...args: string[]) =>
-  run(process.execPath, ['--import', 'tsx', 'ops/src/cli.ts', ...args], { cwd: root, env: { ...process.env, ...ADMIN, ROUTER_URL: sg.url.replace(/\/graphql$/, '') } }).then(
+  run(process.execPath, ['--import', 'tsx', 'ops/src/cli.ts', ...args], { cwd: root, env: childEnvironment({ ...ADMIN, ROUTER_URL: sg.url.replace(/\/graphql$/, '') }) }).then(
     (r) => ({ code: 0, out: r.stdout + r.stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
   );

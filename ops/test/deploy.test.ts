@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
 import { DEFAULT_PORTS } from '@palisade/kit';
-import { suiteDatabase, testServers } from '@palisade/kit/testing/index';
+import { suiteDatabase, testConfig, testServers } from '@palisade/kit/testing/index';
 import { startSupergraph, type RunningSupergraph } from '../src/supergraph.ts';
 
 // No Docker engine here: the deployment files are checked against the code instead of run.
@@ -82,7 +82,7 @@ describe('Prometheus and Grafana', () => {
   const postgresOnly = testServers().real.postgres ? [] : ['palisade_db_pool_size', 'palisade_db_connections', 'palisade_db_connections_busy'];
   beforeAll(async () => {
     db = await suiteDatabase();
-    sg = await startSupergraph({ ports: { router: 0, user: 0, product: 0, order: 0, security: 0 }, dataDir: null, databaseUrl: db.url });
+    sg = await startSupergraph({ config: testConfig(), ports: { router: 0, user: 0, product: 0, order: 0, security: 0 }, dataDir: null, databaseUrl: db.url });
     for (const url of [sg.url, ...Object.values(sg.subgraphs).map((s) => s.url)]) {
       const text = await (await fetch(url.replace(/\/graphql$/, '/metrics'))).text();
       for (const m of text.matchAll(/^# TYPE (\w+) /gm)) scraped.add(m[1]!);
