@@ -12,3 +12,4 @@ export * from './password-policy.ts';
 export * from './external-issuer.ts';
 export * from './token-cache.ts';
 export * from './secret-box.ts';
+export * from './sdl-preamble.ts';

@@ -1,4 +1,6 @@
-import { sql, type AnyColumn, type SQL } from 'drizzle-orm';
+import { and, count, inArray, sql, type AnyColumn, type SQL } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
+import type { Db } from './db.ts';
 import { badInput } from '@palisade/auth';
 import { isUuid } from './values.ts';
 
@@ -74,4 +76,41 @@ export function keysetAfter(createdAt: AnyColumn, id: AnyColumn, cursor: (string
 
 export function keysetOrder(createdAt: AnyColumn, id: AnyColumn, direction: 'asc' | 'desc'): SQL[] {
   return direction === 'asc' ? [sql`date_trunc('milliseconds', ${createdAt}) asc`, sql`${id} asc`] : [sql`date_trunc('milliseconds', ${createdAt}) desc`, sql`${id} desc`];
+}
+
+/** A table paged by (created_at, id), newest or oldest first. */
+export interface KeysetTable extends PgTable {
+  createdAt: PgColumn;
+  id: PgColumn;
+}
+
+/**
+ * One keyset page: the rows after the cursor (one extra, to know whether more follow) and the filter's total,
+ * in one round trip each, side by side. Every list of rows ordered by creation reads through here.
+ */
+export async function keysetPage<T extends KeysetTable>(
+  db: Db,
+  table: T,
+  o: { where?: SQL; first?: number | null; after?: string | null; direction: 'asc' | 'desc' },
+): Promise<Connection<T['$inferSelect']>> {
+  const size = pageSize(o.first);
+  const cursor = decodeCursor(o.after, KEYSET_CURSOR);
+  const paged = cursor ? and(o.where, keysetAfter(table.createdAt, table.id, cursor, o.direction)) : o.where;
+  const [rows, [total]] = await Promise.all([
+    db.select().from(table as PgTable).where(paged).orderBy(...keysetOrder(table.createdAt, table.id, o.direction)).limit(size + 1),
+    db.select({ n: count() }).from(table as PgTable).where(o.where),
+  ]);
+  const typed = rows as T['$inferSelect'][];
+  return toConnection(typed, size, total?.n ?? 0, (r) => [(r.createdAt as Date).toISOString(), r.id as string]);
+}
+
+/**
+ * Rows by id in the order asked, null where there is none: a DataLoader's batch in one statement. Ids that are
+ * not UUIDs never reach Postgres (a uuid column would refuse the whole batch for one bad id).
+ */
+export async function loadByIds<T extends PgTable & { id: PgColumn }>(db: Db, table: T, ids: readonly string[]): Promise<(T['$inferSelect'] | null)[]> {
+  const valid = ids.filter(isUuid);
+  const rows = (valid.length ? await db.select().from(table as PgTable).where(inArray(table.id, valid)) : []) as T['$inferSelect'][];
+  const byId = new Map(rows.map((r) => [r.id as string, r]));
+  return ids.map((id) => byId.get(id) ?? null);
 }

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, type DocumentNode } from 'graphql';
+import { readSubgraphSdl } from '@palisade/auth';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const SUPERGRAPH_FILE = 'schema/supergraph.graphql';
@@ -21,5 +21,5 @@ export interface SubgraphSource {
 }
 
 export function loadSubgraphs(root = REPO_ROOT, list: readonly { name: string; file: string; url: string }[] = SUBGRAPHS): SubgraphSource[] {
-  return list.map((s) => ({ name: s.name, url: s.url, typeDefs: parse(readFileSync(join(root, s.file), 'utf8')) }));
+  return list.map((s) => ({ name: s.name, url: s.url, typeDefs: parse(readSubgraphSdl(join(root, s.file))) }));
 }

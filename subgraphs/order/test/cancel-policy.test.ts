@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -11,10 +10,11 @@ import { testCaller } from '@palisade/kit/testing/index';
 import type { OrderRow } from '../db/schema.ts';
 import { resolvers } from '../resolvers/index.ts';
 import { policies } from '../rules.ts';
+import { readSubgraphSdl } from '@palisade/auth';
 
 // Who may cancel is the schema's cancelOrder policy; these run the real SDL, resolvers and policies over a
 // service that only counts, so any refusal seen here happened before the service was reached.
-const SDL = readFileSync(fileURLToPath(new URL('../schema.graphql', import.meta.url)), 'utf8');
+const SDL = readSubgraphSdl(fileURLToPath(new URL('../schema.graphql', import.meta.url)));
 const ANNOTATION = '@policy(policies: [["order:cancel:own"], ["order:write:any"]])';
 
 const alice = randomUUID();

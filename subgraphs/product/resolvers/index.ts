@@ -1,4 +1,4 @@
-import { DateTimeScalar, type SubgraphDefinition } from '@palisade/kit';
+import { DateTimeScalar, type SubgraphResolvers } from '@palisade/kit';
 import type { ProductContext } from '../context.ts';
 import type { Resolvers } from '../generated/resolvers.ts';
 import { categoryResolvers } from './category.resolver.ts';
@@ -13,4 +13,4 @@ const typed: Resolvers = {
 };
 
 // Checked against the SDL above; buildSubgraphSchema's map has no shape for __resolveReference(reference, context).
-export const resolvers = typed as SubgraphDefinition<ProductContext>['resolvers'];
+export const resolvers = typed as SubgraphResolvers<ProductContext>;

@@ -1,6 +1,6 @@
-import { and, asc, count as countRows, eq, gte, inArray, lte, gt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count as countRows, eq, gte, lte, gt, sql, type SQL } from 'drizzle-orm';
 import { badInput, conflict, notFound, PublicError, ErrorCode, type Caller } from '@palisade/auth';
-import { decodeCursor, POSITION_CURSOR, KEYSET_CURSOR, MAX_INT4, keysetAfter, keysetOrder, pageSize, toConnection, type AuditWriter, type Connection, type Db } from '@palisade/kit';
+import { keysetPage, loadByIds, decodeCursor, POSITION_CURSOR, MAX_INT4, keysetOrder, pageSize, toConnection, type AuditWriter, type Connection, type Db } from '@palisade/kit';
 import { categories, products, type CategoryRow, type ProductRow } from '../db/schema.ts';
 import { parseCurrency, parsePrice } from './money.ts';
 import * as v from './validation.ts';
@@ -18,18 +18,12 @@ export interface ProductFilter {
 export class CatalogService {
   constructor(private readonly d: { db: Db; audit: AuditWriter }) {}
 
-  async productsByIds(ids: readonly string[]): Promise<(ProductRow | null)[]> {
-    const valid = ids.filter(v.isUuid);
-    const rows = valid.length ? await this.d.db.select().from(products).where(inArray(products.id, valid)) : [];
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    return ids.map((id) => byId.get(id) ?? null);
+  productsByIds(ids: readonly string[]): Promise<(ProductRow | null)[]> {
+    return loadByIds(this.d.db, products, ids);
   }
 
-  async categoriesByIds(ids: readonly string[]): Promise<(CategoryRow | null)[]> {
-    const valid = ids.filter(v.isUuid);
-    const rows = valid.length ? await this.d.db.select().from(categories).where(inArray(categories.id, valid)) : [];
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    return ids.map((id) => byId.get(id) ?? null);
+  categoriesByIds(ids: readonly string[]): Promise<(CategoryRow | null)[]> {
+    return loadByIds(this.d.db, categories, ids);
   }
 
   /** Who may set includeInactive is decided by its @requiresScopesToSet annotation, before this runs. */
@@ -61,23 +55,18 @@ export class CatalogService {
     if (filter?.inStock === true) where.push(gt(products.stock, 0));
     if (filter?.inStock === false) where.push(eq(products.stock, 0));
     const base = where.length ? and(...where) : undefined;
+    if (!query) return keysetPage(this.d.db, products, { where: base, first, after, direction: 'asc' });
     const [total] = await this.d.db.select({ n: countRows() }).from(products).where(base);
-    if (query) {
-      const offset = Number(decodeCursor(after, POSITION_CURSOR)?.[0] ?? 0);
-      if (!Number.isInteger(offset) || offset < 0) throw badInput('after is not a valid cursor', 'after');
-      const rows = await this.d.db
-        .select()
-        .from(products)
-        .where(base)
-        .orderBy(sql`ts_rank(search, ${query}) desc`, ...keysetOrder(products.createdAt, products.id, 'asc'))
-        .limit(size + 1)
-        .offset(offset);
-      return toConnection(rows, size, total?.n ?? 0, (p) => [offset + rows.indexOf(p) + 1]);
-    }
-    const cursor = decodeCursor(after, KEYSET_CURSOR);
-    const paged = cursor ? and(base, keysetAfter(products.createdAt, products.id, cursor, 'asc')) : base;
-    const rows = await this.d.db.select().from(products).where(paged).orderBy(...keysetOrder(products.createdAt, products.id, 'asc')).limit(size + 1);
-    return toConnection(rows, size, total?.n ?? 0, (p) => [p.createdAt.toISOString(), p.id]);
+    const offset = Number(decodeCursor(after, POSITION_CURSOR)?.[0] ?? 0);
+    if (!Number.isInteger(offset) || offset < 0) throw badInput('after is not a valid cursor', 'after');
+    const rows = await this.d.db
+      .select()
+      .from(products)
+      .where(base)
+      .orderBy(sql`ts_rank(search, ${query}) desc`, ...keysetOrder(products.createdAt, products.id, 'asc'))
+      .limit(size + 1)
+      .offset(offset);
+    return toConnection(rows, size, total?.n ?? 0, (p) => [offset + rows.indexOf(p) + 1]);
   }
 
   listCategories(): Promise<CategoryRow[]> {

@@ -1,4 +1,4 @@
-import { DateTimeScalar, JSONScalar, type SubgraphDefinition } from '@palisade/kit';
+import { DateTimeScalar, JSONScalar, type SubgraphResolvers } from '@palisade/kit';
 import type { SecurityContext } from '../context.ts';
 import type { Resolvers } from '../generated/resolvers.ts';
 
@@ -26,4 +26,4 @@ const typed: Resolvers = {
 };
 
 // Checked against the SDL above; buildSubgraphSchema's map has no shape for __resolveReference(reference, context).
-export const resolvers = typed as SubgraphDefinition<SecurityContext>['resolvers'];
+export const resolvers = typed as SubgraphResolvers<SecurityContext>;

@@ -1,6 +1,6 @@
 import { and, count, desc, eq, gte, isNotNull, isNull, lt, lte, sql, type SQL } from 'drizzle-orm';
 import { badInput, notFound, type Caller } from '@palisade/auth';
-import { buildAuditRecord, decodeCursor, POSITION_CURSOR, KEYSET_CURSOR, keysetAfter, keysetOrder, isUuid, pageSize, queryRows, toConnection, type Connection, type Db } from '@palisade/kit';
+import { keysetPage, buildAuditRecord, decodeCursor, POSITION_CURSOR, isUuid, pageSize, queryRows, toConnection, type Connection, type Db } from '@palisade/kit';
 import { auditEvents, securityAlerts, type AuditEventRow, type SecurityAlertRow } from '../db/schema.ts';
 import { appendAuditEvents } from './audit-chain.ts';
 
@@ -55,21 +55,13 @@ export class SecurityService {
   }
 
   async alerts(filter: AlertFilter | null | undefined, first?: number | null, after?: string | null): Promise<Connection<SecurityAlertRow>> {
-    const size = pageSize(first);
-    const cursor = decodeCursor(after, KEYSET_CURSOR);
     const where: SQL[] = [];
     if (filter?.severity) where.push(eq(securityAlerts.severity, filter.severity));
     if (filter?.type) where.push(eq(securityAlerts.type, short(filter.type, 'type')));
     if (filter?.acknowledged === true) where.push(isNotNull(securityAlerts.acknowledgedAt));
     if (filter?.acknowledged === false) where.push(isNull(securityAlerts.acknowledgedAt));
     if (filter?.since) where.push(gte(securityAlerts.createdAt, filter.since));
-    const base = where.length ? and(...where) : undefined;
-    const paged = cursor ? and(base, keysetAfter(securityAlerts.createdAt, securityAlerts.id, cursor, 'desc')) : base;
-    const [rows, [total]] = await Promise.all([
-      this.db.select().from(securityAlerts).where(paged).orderBy(...keysetOrder(securityAlerts.createdAt, securityAlerts.id, 'desc')).limit(size + 1),
-      this.db.select({ n: count() }).from(securityAlerts).where(base),
-    ]);
-    return toConnection(rows, size, total?.n ?? 0, (a) => [a.createdAt.toISOString(), a.id]);
+    return keysetPage(this.db, securityAlerts, { where: where.length ? and(...where) : undefined, first, after, direction: 'desc' });
   }
 
   async stats(windowHours: number | null | undefined) {

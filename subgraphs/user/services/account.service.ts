@@ -1,6 +1,6 @@
-import { and, count, eq, ilike, inArray, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, count, eq, ilike, ne, or, sql, type SQL } from 'drizzle-orm';
 import { badInput, conflict, hashNewPassword, hashPassword, isRole, notFound, PublicError, ErrorCode, verifyPassword, forbidden, type Caller, type Role } from '@palisade/auth';
-import { decodeCursor, KEYSET_CURSOR, isUuid, keysetAfter, keysetOrder, pageSize, toConnection, type AuditWriter, type Connection, type Db, type Logger } from '@palisade/kit';
+import { isUuid, keysetPage, loadByIds, type AuditWriter, type Connection, type Db, type Logger } from '@palisade/kit';
 import { users, type UserRow } from '../db/schema.ts';
 import { emailFingerprint } from './email-fingerprint.ts';
 import { accountLocked, type LockoutService } from './lockout.service.ts';
@@ -188,11 +188,8 @@ export class AccountService {
     if (!other?.n) throw forbidden('That would leave no active administrator');
   }
 
-  async byIds(ids: readonly string[]): Promise<(UserRow | null)[]> {
-    const valid = ids.filter(isUuid);
-    const rows = valid.length ? await this.d.db.select().from(users).where(inArray(users.id, valid)) : [];
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    return ids.map((id) => byId.get(id) ?? null);
+  byIds(ids: readonly string[]): Promise<(UserRow | null)[]> {
+    return loadByIds(this.d.db, users, ids);
   }
 
   async getById(id: string): Promise<UserRow> {
@@ -202,8 +199,6 @@ export class AccountService {
   }
 
   async list(args: { first?: number | null; after?: string | null; search?: string | null }): Promise<Connection<UserRow>> {
-    const size = pageSize(args.first);
-    const after = decodeCursor(args.after, KEYSET_CURSOR);
     const filters: SQL[] = [];
     const search = args.search?.trim();
     if (search) {
@@ -211,13 +206,7 @@ export class AccountService {
       const pattern = `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       filters.push(or(ilike(users.email, pattern), ilike(users.displayName, pattern))!);
     }
-    const where = filters.length ? and(...filters) : undefined;
-    const pageWhere = after ? and(where, keysetAfter(users.createdAt, users.id, after, 'asc')) : where;
-    const [rows, [total]] = await Promise.all([
-      this.d.db.select().from(users).where(pageWhere).orderBy(...keysetOrder(users.createdAt, users.id, 'asc')).limit(size + 1),
-      this.d.db.select({ n: count() }).from(users).where(where),
-    ]);
-    return toConnection(rows, size, total?.n ?? 0, (u) => [u.createdAt.toISOString(), u.id]);
+    return keysetPage(this.d.db, users, { where: filters.length ? and(...filters) : undefined, first: args.first, after: args.after, direction: 'asc' });
   }
 
   /** Creates the first administrator; a no-op once that email exists. */
