@@ -1,31 +1,20 @@
 import type { Server } from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import {
-  closeServer, createHttpServer, operationNamesFromManifest, type MetricsExposure, metricsPlugin, extractContext, inSpan, installTracing, traceIdOf, createLogger, createMetrics, createServiceClient, errorReportingPlugin, executeApollo, HttpError, isJson, keySettings, listen, loadInternalKeys,
-  maskError, parseJsonBody, assertJsonDepth, readBody, sendJson, SUBGRAPH_NAMES, type Logger, type PalisadeConfig, type Routes, type Store, type SubgraphName,
+  closeServer, createHttpServer, operationNamesFromManifest, type MetricsExposure, extractContext, inSpan, installTracing, traceIdOf, createLogger, createMetrics, createServiceClient, executeApollo, HttpError, isJson, keySettings, listen, loadInternalKeys,
+  maskError, parseJsonBody, assertJsonDepth, readBody, sendJson, SUBGRAPH_NAMES, type HttpContext, type Logger, type PalisadeConfig, type Routes, type Store, type SubgraphName,
 } from '@palisade/kit';
 import type { ExternalIssuerConfig } from '@palisade/auth';
 import type { RouterContext } from './context.ts';
 import { loadSupergraph } from './supergraph.ts';
-import { useJwtAuth } from './plugins/useJwtAuth.ts';
+import { assemblePlugins, type GraphQLHttpRequest } from './plugin.ts';
+import { routerPlugins } from './plugins/index.ts';
 import { useSignedContext } from './plugins/useSignedContext.ts';
-import { useUnavailableStatus } from './plugins/useUnavailableStatus.ts';
-import { useConsoleSession } from './plugins/useConsoleSession.ts';
-import { useAdminConsole } from './plugins/useAdminConsole.ts';
-import { useSecurityHeaders } from './plugins/useSecurityHeaders.ts';
-import { useOperationLimits, type OperationLimits } from './plugins/useOperationLimits.ts';
-import { useCors } from './plugins/useCors.ts';
 import { useAuditForwarding } from './plugins/useAuditForwarding.ts';
-import { useThreatSignals } from './plugins/useThreatSignals.ts';
-import { useSubgraphMetrics } from './plugins/useSubgraphMetrics.ts';
-import { useSubgraphResilience } from './plugins/useSubgraphResilience.ts';
 import { useOperationMerging } from './plugins/useOperationMerging.ts';
-import { usePersistedOperations, type PersistedMode } from './plugins/usePersistedOperations.ts';
-import { costModelFromSupergraph } from './cost-model.ts';
-import { refuseCostlyToValidate } from './document-shape.ts';
+import type { OperationLimits } from './plugins/useOperationLimits.ts';
+import type { PersistedMode } from './plugins/usePersistedOperations.ts';
 import { readFileSync } from 'node:fs';
 
 /** The configured certificate and key (the configuration checked they come as a pair), read. */
@@ -93,11 +82,16 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
   // The router's own signed calls (its audit events to security) go through the client the subgraphs use.
   const peers = createServiceClient({ from: 'router', signer: keys.signer, peers: (name) => baseOf(o.subgraphs[name]), metrics, log });
   const audit = useAuditForwarding({ client: peers, log, store: o.store });
-  const measured = useSubgraphMetrics(metrics);
-  const resilient = useSubgraphResilience(log, { timeoutMs: settings.subgraphTimeoutMs, resetMs: settings.breakerResetMs });
-  const gateway = new ApolloGateway({ supergraphSdl, buildService: useSignedContext(keys.signer, o.subgraphs, (name, f) => measured(name, resilient(name, f))) });
   const tls = o.tls === undefined ? readTls(settings.tls) : o.tls;
-  const consoleSession = useConsoleSession({ secure: Boolean(tls), maxAgeSeconds: 30 * 86_400 });
+  const plugins = assemblePlugins(
+    routerPlugins({
+      settings, tokens: config.tokens, production, security: o.security !== false, tls: Boolean(tls), limits, supergraphSdl,
+      persistedOperations: o.persistedOperations ?? settings.persistedOperations, manifest, corsOrigins: o.corsOrigins ?? settings.corsOrigins,
+      externalIssuers: o.externalIssuers ?? settings.externalIssuers, consoleDir: o.consoleDir, metricsRoute: exposure.port === null,
+      subgraphs: o.subgraphs, store: o.store, log, metrics, audit,
+    }),
+  );
+  const gateway = new ApolloGateway({ supergraphSdl, buildService: useSignedContext(keys.signer, o.subgraphs, plugins.fetch) });
   const merged = metrics.counter('palisade_merged_operations_total', 'Queries answered by an identical in-flight execution for the same caller');
   const apollo = new ApolloServer<RouterContext>({
     gateway: useOperationMerging(gateway as never, { merged }),
@@ -109,64 +103,26 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
     parseOptions: { maxTokens: limits.maxTokens },
     includeStacktraceInErrorResponses: false,
     formatError: (formatted) => maskError(formatted, { hideSuggestions: production }),
-    plugins: [
-      production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
-      errorReportingPlugin<RouterContext>(log),
-      metricsPlugin<RouterContext>(metrics),
-      useUnavailableStatus<RouterContext>(),
-      consoleSession.plugin,
-      ...(o.security === false
-        ? []
-        : [
-            useOperationLimits(limits, costModelFromSupergraph(supergraphSdl), (ctx, reason) =>
-              audit.record(ctx.caller, { action: 'operation.too_complex', outcome: 'DENIED', metadata: { reason } }),
-            ),
-            useThreatSignals(audit, { slowMs: settings.slowOperationMs }),
-          ]),
-    ],
+    plugins: plugins.apollo,
   });
   await apollo.start();
 
-  const authenticate = useJwtAuth({ issuer: config.tokens.issuer, audience: config.tokens.audience, jwksUrl: `${baseOf(o.subgraphs.user)}/.well-known/jwks.json`, log, store: o.security === false ? null : o.store, audit, onRejected: () => metrics.authFailures.inc({ reason: 'token' }), externalIssuers: o.externalIssuers ?? settings.externalIssuers });
-  const securityHeaders = useSecurityHeaders({ tls: Boolean(tls), landingPage: !production });
-  const persisted = usePersistedOperations(o.persistedOperations ?? settings.persistedOperations, manifest);
-  const cors = useCors(o.corsOrigins ?? settings.corsOrigins);
-
-  const graphql = async (h: Parameters<Routes[string]>[0]) => {
-    securityHeaders(h.res);
-    cors.apply(h);
-    let body: unknown;
-    if (h.req.method === 'POST') {
-      const raw = await readBody(h.req);
-      // Non-JSON bodies go to Apollo as-is so its CSRF prevention refuses them with a clear message.
-      body = isJson(h.req) ? parseJsonBody(raw) : raw.toString('utf8');
-      if (Array.isArray(body)) throw new HttpError(400, 'BAD_USER_INPUT', 'Batched requests are not accepted');
-      if (body && typeof body === 'object') body = consoleSession.prepare(h, persisted(body as Record<string, unknown>));
-    } else {
-      // GET carries the operation in the URL; the same trust rules apply to it.
-      const params = h.url.searchParams;
-      for (const name of ['variables', 'extensions']) assertJsonDepth(params.get(name) ?? '');
-      const extensions = params.get('extensions');
-      let parsed: Record<string, unknown> = {};
-      try {
-        parsed = extensions ? (JSON.parse(extensions) as Record<string, unknown>) : {};
-      } catch {}
-      const resolved = persisted({ query: params.get('query') ?? undefined, documentId: params.get('documentId') ?? undefined, extensions: parsed });
-      if (typeof resolved.query === 'string' && !params.get('query')) h.url.searchParams.set('query', resolved.query);
-    }
-    // Before Apollo validates the document (superlinear for some shapes): no Apollo hook can answer a request between parsing and validating.
-    if (o.security !== false) refuseCostlyToValidate(h.req.method === 'POST' ? (body && typeof body === 'object' ? (body as { query?: unknown }).query : undefined) : h.url.searchParams.get('query'), limits);
+  const graphql = async (h: HttpContext) => {
+    const request = await readGraphQLRequest(h);
+    plugins.request(h, request);
+    const body = request.method === 'POST' ? (request.operation ?? request.asSent) : undefined;
+    if (request.method === 'GET' && typeof request.operation?.query === 'string' && !h.url.searchParams.get('query')) h.url.searchParams.set('query', request.operation.query);
     // One span per client request; the gateway's own spans (plan, fetch) and the subgraphs' nest under it.
     await inSpan(spans, 'router.graphql', extractContext(h.req.headers), async (span) => {
       span.setAttribute('palisade.request_id', h.requestId);
       await executeApollo(apollo, h, body, async () => {
-        const caller = await authenticate(h);
-        return { caller, requestId: h.requestId, console: consoleSession.isConsole(h), log: log.child({ requestId: h.requestId, traceId: traceIdOf(span), userId: caller.userId ?? undefined }) };
+        const added = await plugins.context(h);
+        const caller = added.caller!;
+        return { ...added, caller, requestId: h.requestId, log: log.child({ requestId: h.requestId, traceId: traceIdOf(span), userId: caller.userId ?? undefined }) };
       });
     });
   };
 
-  let jwksCache: { at: number; body: unknown } | null = null;
   const routes: Routes = {
     'GET /health': ({ res }) => sendJson(res, 200, { status: 'ok', service: 'router' }),
     'GET /health/ready': async ({ res }) => {
@@ -184,19 +140,9 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
       const ready = store && checks.every(([, ok]) => ok);
       sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable', store, subgraphs: Object.fromEntries(checks) });
     },
-    ...(exposure.port === null ? { 'GET /metrics': metrics.route } : {}),
-    'GET /.well-known/jwks.json': async ({ res }) => {
-      if (!jwksCache || Date.now() - jwksCache.at > 10_000) {
-        const r = await fetch(`${baseOf(o.subgraphs.user)}/.well-known/jwks.json`, { signal: AbortSignal.timeout(3_000) }).catch(() => null);
-        if (!r?.ok) throw new HttpError(503, 'INTERNAL_SERVER_ERROR', 'Key set unavailable');
-        jwksCache = { at: Date.now(), body: await r.json() };
-      }
-      sendJson(res, 200, jwksCache.body, { 'cache-control': 'public, max-age=10' });
-    },
+    ...plugins.routes,
     'GET /graphql': graphql,
     'POST /graphql': graphql,
-    'OPTIONS /graphql': (h) => cors.preflight(h),
-    ...useAdminConsole(o.consoleDir),
     'GET /': ({ res }) => {
       res.writeHead(302, { location: '/graphql' });
       res.end();
@@ -217,8 +163,30 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
       await closeServer(server);
       if (metricsServer) await closeServer(metricsServer);
       await apollo.stop();
-      await audit.stop();
+      await plugins.stop();
       await peers.close();
     },
   };
+}
+
+/** The operation of a GET (from the URL) or a POST (its JSON body), before any plugin has looked at it. */
+async function readGraphQLRequest(h: HttpContext): Promise<GraphQLHttpRequest & { asSent?: unknown }> {
+  if (h.req.method === 'POST') {
+    const raw = await readBody(h.req);
+    // Non-JSON bodies go to Apollo as-is so its CSRF prevention refuses them with a clear message.
+    if (!isJson(h.req)) return { method: 'POST', operation: null, asSent: raw.toString('utf8') };
+    const body = parseJsonBody(raw);
+    if (Array.isArray(body)) throw new HttpError(400, 'BAD_USER_INPUT', 'Batched requests are not accepted');
+    // Anything but an object goes to Apollo as sent, for its own clear refusal.
+    return body && typeof body === 'object' ? { method: 'POST', operation: body as Record<string, unknown> } : { method: 'POST', operation: null, asSent: body };
+  }
+  // GET carries the operation in the URL; the same trust rules apply to it.
+  const params = h.url.searchParams;
+  for (const name of ['variables', 'extensions']) assertJsonDepth(params.get(name) ?? '');
+  const extensions = params.get('extensions');
+  let parsed: Record<string, unknown> = {};
+  try {
+    parsed = extensions ? (JSON.parse(extensions) as Record<string, unknown>) : {};
+  } catch {}
+  return { method: 'GET', operation: { query: params.get('query') ?? undefined, documentId: params.get('documentId') ?? undefined, extensions: parsed } };
 }
