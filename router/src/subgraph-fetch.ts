@@ -1,5 +1,6 @@
 import { STATUS_CODES, type IncomingHttpHeaders } from 'node:http';
-import { Agent, request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
+import { keepAliveAgent } from '@palisade/kit';
 
 /**
  * The router's fetch for subgraph calls: undici's request API over kept-alive connections, answering with
@@ -42,7 +43,7 @@ class SubgraphResponse {
 }
 
 export function createSubgraphFetch(o: SubgraphFetchOptions = {}): typeof fetch {
-  const dispatcher = new Agent({ connections: o.connections ?? 128, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 60_000 });
+  const dispatcher = keepAliveAgent(o.connections ?? 128);
   return (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     const res = await request(url, {

@@ -1,5 +1,4 @@
-import type { ContextSigner } from '@palisade/auth';
-import { postSigned, ServiceCallError } from '../service-client.ts';
+import { ServiceCallError, type ServiceClient } from '../service-client.ts';
 
 export const AUDIT_INGEST_PATH = '/internal/audit';
 /** Records per request, and bytes per request (the receiver takes bodies up to 1 MB). */
@@ -55,10 +54,11 @@ export function auditBatches<T>(records: T[], size: (r: T) => number = (r) => JS
 
 export type AuditSender = (records: unknown[]) => Promise<IngestReply>;
 
+/** Sends through the service's client: signed, kept alive, within a deadline, behind the security subgraph's circuit. */
 export const signedAuditSender =
-  (signer: ContextSigner, securityBase: () => string, timeoutMs = 5_000): AuditSender =>
+  (client: ServiceClient, deadlineMs = 5_000): AuditSender =>
   (records) =>
-    postSigned<IngestReply>(signer, 'security', securityBase() + AUDIT_INGEST_PATH, { events: records }, { timeoutMs });
+    client.post<IngestReply>('security', AUDIT_INGEST_PATH, { events: records }, { deadlineMs });
 
 /**
  * Delivers records in order. A batch the receiver refuses as a whole for what it holds is split in halves

@@ -1,7 +1,7 @@
 import { asc, inArray, isNull, sql } from 'drizzle-orm';
-import type { ContextSigner } from '@palisade/auth';
 import { queryRows, type Db } from '../db.ts';
 import type { Logger } from '../logger.ts';
+import type { ServiceClient } from '../service-client.ts';
 import type { AuditOutboxTable } from './record.ts';
 import { AUDIT_BATCH_RECORDS, deliverAuditRecords, signedAuditSender, type DeliveryResult } from './delivery.ts';
 
@@ -12,8 +12,8 @@ export interface RelayOptions {
   service: string;
   db: Db;
   table: AuditOutboxTable;
-  signer: ContextSigner;
-  securityUrl: string; // the security subgraph's base URL
+  /** The service's client; records go to its `security` peer. */
+  client: ServiceClient;
   log: Logger;
   intervalMs?: number;
 }
@@ -37,7 +37,7 @@ export function startAuditRelay(o: RelayOptions) {
   let running: Promise<void> | null = null;
   let timer: NodeJS.Timeout | null = null;
   let failures = 0;
-  const send = signedAuditSender(o.signer, () => o.securityUrl);
+  const send = signedAuditSender(o.client);
 
   const tick = async (): Promise<{ settled: number; transient: Error | null }> => {
     return o.db.transaction(async (tx) => {

@@ -1,9 +1,9 @@
-import { buildAuditRecord, deliverAuditRecords, memoryAuditBuffer, redisStreamAuditBuffer, reportDelivery, signedAuditSender, type AuditInput, type Logger, type RedisStore, type Store } from '@palisade/kit';
-import type { Caller, ContextSigner } from '@palisade/auth';
+import { buildAuditRecord, deliverAuditRecords, memoryAuditBuffer, redisStreamAuditBuffer, reportDelivery, signedAuditSender, type AuditInput, type Logger, type RedisStore, type ServiceClient, type Store } from '@palisade/kit';
+import type { Caller } from '@palisade/auth';
 
 export interface AuditForwardingOptions {
-  signer: ContextSigner;
-  securityBase: () => string;
+  /** The router's service client; events go to its `security` peer. */
+  client: ServiceClient;
   log: Logger;
   /** With Redis, events wait in a stream shared by all replicas and survive a crash; otherwise in memory. */
   store?: Store | null;
@@ -21,7 +21,7 @@ const ROUNDS_PER_FLUSH = 20;
 export function useAuditForwarding(o: AuditForwardingOptions) {
   const redis = o.store?.redis;
   const buffer = redis ? redisStreamAuditBuffer({ redis, prefix: (o.store as Partial<RedisStore>).prefix }, 'audit:router', o.log) : memoryAuditBuffer(o.log);
-  const send = signedAuditSender(o.signer, o.securityBase);
+  const send = signedAuditSender(o.client);
   let sending: Promise<void> | null = null;
   let failures = 0;
   let retryAt = 0;

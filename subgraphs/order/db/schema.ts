@@ -54,6 +54,21 @@ export const orderItems = ordersSchema.table(
   (t) => [index('order_items_order_idx').on(t.orderId), check('order_items_quantity_positive', sql`${t.quantity} > 0`)],
 );
 
+/**
+ * Each stock reservation this subgraph asked the product subgraph for and has not yet seen settled there
+ * (services/stock-holds.ts): written before the reservation is asked for, marked placed in the transaction
+ * that writes its order, deleted once product has confirmed or released it.
+ */
+export const stockHolds = ordersSchema.table(
+  'stock_holds',
+  {
+    orderId: uuid('order_id').primaryKey(),
+    state: text('state').notNull().default('open'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('stock_holds_created_idx').on(t.createdAt), check('stock_holds_state_known', sql`${t.state} in ('open','placed','abandoned')`)],
+);
+
 export const auditOutbox = auditOutboxTable(ordersSchema);
 
 export type OrderRow = typeof orders.$inferSelect;

@@ -1,10 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { and, asc, count, eq, inArray, isNotNull, lte, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, lte, type SQL } from 'drizzle-orm';
 import { badInput, conflict, notFound, PublicError, ErrorCode, stableStringify, type Caller } from '@palisade/auth';
-import { decodeCursor, KEYSET_CURSOR, every, keysetAfter, keysetOrder, pageSize, postSigned, ServiceCallError, toConnection, type AuditWriter, type Connection, type Db, type InternalKeys, type Logger } from '@palisade/kit';
+import { every, keysetPage, loadByIds, ServiceCallError, type AuditWriter, type Connection, type Db, type Logger, type ServiceClient } from '@palisade/kit';
 import { orderItems, orders, type AddressValue, type OrderItemRow, type OrderRow } from '../db/schema.ts';
 import * as v from './validation.ts';
 import { orderTotalCents } from './money.ts';
+import { ProductStock, type ReserveAnswer } from './product-stock.ts';
+import { StockHolds } from './stock-holds.ts';
 
 export type OrderStatus = 'PENDING' | 'CONFIRMED' | 'SHIPPED' | 'DELIVERED' | 'CANCELLED';
 const TRANSITIONS: Record<OrderStatus, OrderStatus[]> = {
@@ -15,23 +17,27 @@ const TRANSITIONS: Record<OrderStatus, OrderStatus[]> = {
   CANCELLED: [],
 };
 
-type ReserveAnswer =
-  | { ok: true; items: { productId: string; name: string; quantity: number; unitPriceCents: number; currency: string }[] }
-  | { ok: false; code: string; productId?: string; message: string };
+/** What happened to an order, as the KPIs count it: its placing, then each status it moved to. */
+export type OrderEvent = 'placed' | 'confirmed' | 'shipped' | 'delivered' | 'cancelled';
+const EVENT_OF: Record<OrderStatus, OrderEvent | null> = { PENDING: null, CONFIRMED: 'confirmed', SHIPPED: 'shipped', DELIVERED: 'delivered', CANCELLED: 'cancelled' };
 
 export interface OrderDeps {
   db: Db;
   audit: AuditWriter;
-  keys: InternalKeys;
-  productBase: () => string;
+  /** Signed calls to the product subgraph's stock routes. */
+  peers: ServiceClient;
   log: Logger;
+  /** Told once the change is committed (never for one rolled back, nor for an idempotent replay). */
+  onOrder?: (event: OrderEvent, order: OrderRow) => void;
 }
 
 export class OrderService {
-  constructor(private readonly d: OrderDeps) {}
+  private readonly stock: ProductStock;
+  private readonly holds: StockHolds;
 
-  private stock<T>(caller: Caller | null, path: string, payload: unknown): Promise<T> {
-    return postSigned<T>(this.d.keys.signer, 'product', `${this.d.productBase()}${path}`, payload, { caller, timeoutMs: 5_000 });
+  constructor(private readonly d: OrderDeps) {
+    this.stock = new ProductStock({ peers: d.peers, log: d.log });
+    this.holds = new StockHolds({ db: d.db, stock: this.stock, log: d.log });
   }
 
   async place(caller: Caller, input: { items: v.OrderLine[]; shippingAddress: Partial<AddressValue>; idempotencyKey?: string | null }): Promise<OrderRow> {
@@ -46,33 +52,39 @@ export class OrderService {
       if (existing) return this.replay(existing, requestHash);
     }
     const orderId = randomUUID();
+    // Before the reservation exists, so that none of ours is ever unknown to us (stock-holds.ts).
+    await this.holds.open(orderId);
     let answer: ReserveAnswer;
     try {
-      answer = await this.stock<ReserveAnswer>(caller, '/internal/stock/reserve', { orderRef: orderId, items: lines });
+      answer = await this.stock.reserve(caller, orderId, lines);
     } catch (err) {
       // The reservation may have landed before the failure; releasing an unknown one is a no-op.
-      await this.release(caller, orderId);
+      await this.holds.abandon(caller, orderId);
       if (err instanceof ServiceCallError && err.status === 400) throw badInput('The order could not be reserved');
       throw err;
     }
     if (!answer.ok) {
+      // Refused whole: product reserved nothing, so there is nothing to give back.
+      await this.holds.done(orderId);
       const code = answer.code === 'OUT_OF_STOCK' ? ErrorCode.OUT_OF_STOCK : answer.code === 'NOT_FOUND' ? ErrorCode.NOT_FOUND : ErrorCode.BAD_USER_INPUT;
       throw new PublicError(code, answer.message, answer.productId ? { field: 'items.productId' } : {});
     }
     const currencies = new Set(answer.items.map((i) => i.currency));
     if (currencies.size !== 1) {
-      await this.release(caller, orderId);
+      await this.holds.abandon(caller, orderId);
       throw badInput('All items in one order must share a currency', 'items');
     }
     let totalCents: number;
     try {
       totalCents = orderTotalCents(answer.items);
     } catch (err) {
-      await this.release(caller, orderId);
+      await this.holds.abandon(caller, orderId);
       throw err;
     }
     try {
       const placed = await this.d.db.transaction(async (tx) => {
+        // Lost to the settle job (this placement took too long): its stock is going back, so no order.
+        if (!(await this.holds.place(tx, orderId))) throw new Error('stock reservation settled before its order was written');
         const [order] = await tx
           .insert(orders)
           .values({ id: orderId, customerId: caller.userId!, totalCents, currency: [...currencies][0]!, shippingAddress, idempotencyKey: key, requestHash })
@@ -81,11 +93,12 @@ export class OrderService {
         await this.d.audit(tx, caller, { action: 'order.placed', outcome: 'SUCCESS', resourceType: 'Order', resourceId: orderId, metadata: { totalCents, items: lines.length } });
         return order!;
       });
-      // Best effort: an unconfirmed reservation is settled later by asking us whether the order exists.
-      await this.stock(caller, '/internal/stock/confirm', { orderRef: orderId }).catch(() => {});
+      this.d.onOrder?.('placed', placed);
+      // Best effort: a confirmation lost here is made by the settle job, from the hold left placed.
+      if (await this.stock.confirm(caller, orderId)) await this.holds.done(orderId).catch(() => {});
       return placed;
     } catch (err) {
-      await this.release(caller, orderId);
+      await this.holds.abandon(caller, orderId);
       // A concurrent retry with the same key won the race: answer with its order.
       if (key) {
         const existing = await this.byIdempotencyKey(caller.userId, key);
@@ -105,20 +118,9 @@ export class OrderService {
     return row;
   }
 
-  /** True once the product subgraph holds no stock for the order (released now, or never/already). */
-  private async release(caller: Caller | null, orderId: string): Promise<boolean> {
-    try {
-      await this.stock(caller, '/internal/stock/release', { orderRef: orderId });
-      return true;
-    } catch (err) {
-      this.d.log.warn({ orderId, err: (err as Error).message }, 'could not release stock reservation');
-      return false;
-    }
-  }
-
   /** Gives a cancelled order's stock back; until that succeeds, restock_due_at keeps it on the retry list. */
   private async restock(caller: Caller | null, orderId: string): Promise<boolean> {
-    if (!(await this.release(caller, orderId))) return false;
+    if (!(await this.stock.release(caller, orderId))) return false;
     await this.d.db.update(orders).set({ restockDueAt: null }).where(eq(orders.id, orderId));
     return true;
   }
@@ -144,6 +146,15 @@ export class OrderService {
     });
   }
 
+  /** Confirms or releases, with the product subgraph, every reservation older than this (stock-holds.ts). */
+  settleReservations(olderThanSeconds: number) {
+    return this.holds.settle(olderThanSeconds);
+  }
+
+  startReservationSettling(intervalMs: number, olderThanSeconds: number) {
+    return this.holds.startSettling(intervalMs, olderThanSeconds);
+  }
+
   /** Who may cancel is the schema's `cancelOrder` policy, decided before this runs; here only what state allows. */
   async cancel(caller: Caller, id: string): Promise<OrderRow> {
     const updated = await this.transition(caller, id, 'CANCELLED', 'order.cancelled');
@@ -161,7 +172,7 @@ export class OrderService {
   /** A legal move from the status it has now; the WHERE re-checks it, so a concurrent change loses cleanly. */
   private async transition(caller: Caller, id: string, to: OrderStatus, action: string): Promise<OrderRow> {
     if (!v.isUuid(id)) throw notFound('Order not found');
-    return this.d.db.transaction(async (tx) => {
+    const changed = await this.d.db.transaction(async (tx) => {
       const [current] = await tx.select().from(orders).where(eq(orders.id, id));
       if (!current) throw notFound('Order not found');
       const from = current.status as OrderStatus;
@@ -176,13 +187,13 @@ export class OrderService {
       await this.d.audit(tx, caller, { action, outcome: 'SUCCESS', resourceType: 'Order', resourceId: id, metadata: { from, to } });
       return updated;
     });
+    const event = EVENT_OF[to];
+    if (event) this.d.onOrder?.(event, changed);
+    return changed;
   }
 
-  async byIds(ids: readonly string[]): Promise<(OrderRow | null)[]> {
-    const valid = ids.filter(v.isUuid);
-    const rows = valid.length ? await this.d.db.select().from(orders).where(inArray(orders.id, valid)) : [];
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    return ids.map((id) => byId.get(id) ?? null);
+  byIds(ids: readonly string[]): Promise<(OrderRow | null)[]> {
+    return loadByIds(this.d.db, orders, ids);
   }
 
   async itemsFor(orderIds: readonly string[]): Promise<OrderItemRow[][]> {
@@ -204,16 +215,8 @@ export class OrderService {
     return this.page([eq(orders.customerId, customerId)], first, after);
   }
 
-  private async page(where: SQL[], first?: number | null, after?: string | null): Promise<Connection<OrderRow>> {
-    const size = pageSize(first);
-    const cursor = decodeCursor(after, KEYSET_CURSOR);
-    const base = where.length ? and(...where) : undefined;
-    // Newest first, keyset-paginated.
-    const paged = cursor ? and(base, keysetAfter(orders.createdAt, orders.id, cursor, 'desc')) : base;
-    const [rows, [total]] = await Promise.all([
-      this.d.db.select().from(orders).where(paged).orderBy(...keysetOrder(orders.createdAt, orders.id, 'desc')).limit(size + 1),
-      this.d.db.select({ n: count() }).from(orders).where(base),
-    ]);
-    return toConnection(rows, size, total?.n ?? 0, (o) => [o.createdAt.toISOString(), o.id]);
+  /** Newest first. */
+  private page(where: SQL[], first?: number | null, after?: string | null): Promise<Connection<OrderRow>> {
+    return keysetPage(this.d.db, orders, { where: where.length ? and(...where) : undefined, first, after, direction: 'desc' });
   }
 }

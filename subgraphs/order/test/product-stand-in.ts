@@ -28,6 +28,13 @@ export interface ProductStandIn {
   stockOf(id: string): number;
   /** While down it answers every call 503, as an unreachable product subgraph would look through a proxy. */
   down: boolean;
+  /** While set, confirmations are lost on the way: answered 503 and not applied. */
+  loseConfirms: boolean;
+  /** Runs after a reservation is made and before it is answered: what happens while a placement waits. */
+  onReserve: (() => Promise<unknown>) | null;
+  /** Reserves as if the order subgraph had asked (a placement that died before writing its order). */
+  reserve(orderRef: string, productId: string, quantity: number): void;
+  reservationOf(orderRef: string): 'held' | 'confirmed' | 'released' | undefined;
   /** Calls refused for a bad signature (always expected to be 0). */
   refused: number;
   close(): Promise<void>;
@@ -73,7 +80,11 @@ export async function startProductStandIn(): Promise<ProductStandIn> {
   const standIn: ProductStandIn = {
     url: '',
     down: false,
+    loseConfirms: false,
+    onReserve: null,
     refused: 0,
+    reserve: (orderRef, productId, quantity) => void routes['/internal/stock/reserve']!({ orderRef, items: [{ productId, quantity }] }),
+    reservationOf: (orderRef) => reservations.get(orderRef)?.status,
     add(price, stock) {
       const id = randomUUID();
       catalog.set(id, { name: `Item ${price}`, priceCents: Math.round(Number(price) * 100), currency: 'USD', stock, active: true });
@@ -98,7 +109,10 @@ export async function startProductStandIn(): Promise<ProductStandIn> {
       standIn.refused++;
       return void res.writeHead(401).end();
     }
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(route(JSON.parse(raw.toString('utf8')))));
+    if (standIn.loseConfirms && req.url === '/internal/stock/confirm') return void res.writeHead(503).end();
+    const answer = route(JSON.parse(raw.toString('utf8')));
+    if (req.url === '/internal/stock/reserve') await standIn.onReserve?.();
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   standIn.url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;

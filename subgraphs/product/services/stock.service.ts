@@ -1,6 +1,6 @@
-import { and, asc, eq, inArray, isNull, lte, ne, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
 import type { Caller } from '@palisade/auth';
-import { every, isUuid, type AuditWriter, type Db, type Logger, type Tx } from '@palisade/kit';
+import { isUuid, type AuditWriter, type Db, type Tx } from '@palisade/kit';
 import { products, stockMovements, stockReservations } from '../db/schema.ts';
 
 export interface ReserveRequest {
@@ -29,17 +29,22 @@ export async function recordMovements(tx: Tx, rows: { productId: string; delta: 
 export interface StockDeps {
   db: Db;
   audit: AuditWriter;
-  log: Logger;
-  /** How long an unconfirmed reservation holds stock. */
-  ttlSeconds: number;
+  /** Told, once committed, of each product this left with no stock available (a stock-out). */
+  onStockOut?: (productId: string) => void;
 }
 
-/** Stock moves for orders: all items or none, and once per order however often the call is retried. */
+/**
+ * Stock moves for orders: all items or none, and once per order however often the call is retried. A
+ * reservation stays until the order subgraph confirms or releases it: only it knows whether the order was
+ * written, and it settles every reservation it asked for (subgraphs/order/services/stock-holds.ts). Expiring
+ * one here could give back the stock of an order whose confirmation is merely late, and sell it twice.
+ */
 export class StockService {
   constructor(private readonly d: StockDeps) {}
 
   async reserve(caller: Caller | null, req: ReserveRequest): Promise<ReserveAnswer> {
-    return this.d.db.transaction(async (tx) => {
+    const emptied: string[] = [];
+    const answer = await this.d.db.transaction(async (tx): Promise<ReserveAnswer> => {
       const [done] = await tx.select().from(stockReservations).where(eq(stockReservations.orderRef, req.orderRef));
       if (done) return done.status === 'released' ? { ok: false, code: 'BAD_USER_INPUT', message: 'Reservation was released' } : { ok: true, items: done.items };
       const ids = [...new Set(req.items.map((i) => i.productId))].sort();
@@ -56,14 +61,17 @@ export class StockService {
       const items: ReservedItem[] = [];
       for (const [productId, quantity] of wanted) {
         const p = byId.get(productId)!;
-        await tx.update(products).set({ stock: sql`${products.stock} - ${quantity}`, updatedAt: new Date() }).where(eq(products.id, productId));
+        const [left] = await tx.update(products).set({ stock: sql`${products.stock} - ${quantity}`, updatedAt: new Date() }).where(eq(products.id, productId)).returning({ stock: products.stock });
+        if (left?.stock === 0) emptied.push(productId);
         items.push({ productId, name: p.name, quantity, unitPriceCents: p.priceCents, currency: p.currency });
       }
-      await tx.insert(stockReservations).values({ orderRef: req.orderRef, items, expiresAt: new Date(Date.now() + this.d.ttlSeconds * 1000) });
+      await tx.insert(stockReservations).values({ orderRef: req.orderRef, items });
       await recordMovements(tx, items.map((i) => ({ productId: i.productId, delta: -i.quantity, reason: 'order reserved', orderRef: req.orderRef, actorId: caller?.userId })));
       await this.d.audit(tx, caller, { action: 'product.stock_adjusted', outcome: 'SUCCESS', resourceType: 'Order', resourceId: req.orderRef, metadata: { reason: 'order reserved', items: items.map((i) => ({ productId: i.productId, delta: -i.quantity })) } });
       return { ok: true, items };
     });
+    for (const productId of emptied) this.d.onStockOut?.(productId);
+    return answer;
   }
 
   /** The order is stored: its reservation no longer expires. */
@@ -89,35 +97,6 @@ export class StockService {
       await recordMovements(tx, res.items.map((i) => ({ productId: i.productId, delta: i.quantity, reason, orderRef, actorId: caller?.userId })));
       await this.d.audit(tx, caller, { action: 'product.stock_adjusted', outcome: 'SUCCESS', resourceType: 'Order', resourceId: orderRef, metadata: { reason, items: res.items.map((i) => ({ productId: i.productId, delta: i.quantity })) } });
       return { released: true };
-    });
-  }
-
-  /**
-   * Settles reservations nobody confirmed in time. The order subgraph is the judge: an order that exists
-   * keeps its stock, one that does not gets it back; while it cannot answer, nothing is decided.
-   */
-  async settleExpired(orderExists: (orderRef: string) => Promise<boolean>): Promise<{ confirmed: number; released: number }> {
-    const due = await this.d.db
-      .select({ orderRef: stockReservations.orderRef })
-      .from(stockReservations)
-      .where(and(eq(stockReservations.status, 'pending'), lte(stockReservations.expiresAt, new Date())))
-      .limit(100);
-    let confirmed = 0;
-    let released = 0;
-    for (const { orderRef } of due) {
-      if (await orderExists(orderRef)) confirmed += Number((await this.confirm(orderRef)).confirmed);
-      else released += Number((await this.release(null, orderRef, 'reservation expired')).released);
-    }
-    return { confirmed, released };
-  }
-
-  /** Runs settleExpired every few seconds until stopped. */
-  startSweeper(orderExists: (orderRef: string) => Promise<boolean>, intervalMs: number) {
-    return every(intervalMs, this.d.log, {
-      run: () => this.settleExpired(orderExists),
-      worthTelling: (r) => r.released + r.confirmed > 0,
-      done: 'settled expired stock reservations',
-      failed: 'could not settle expired reservations; will retry',
     });
   }
 }

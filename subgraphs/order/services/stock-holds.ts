@@ -1,0 +1,82 @@
+import { and, asc, eq, lt, sql } from 'drizzle-orm';
+import type { Caller } from '@palisade/auth';
+import { every, type Db, type Logger, type Tx } from '@palisade/kit';
+import { stockHolds } from '../db/schema.ts';
+import type { ProductStock } from './product-stock.ts';
+
+/**
+ * Settling stock reservations is this subgraph's job; the product subgraph never asks anyone.
+ *
+ * A reservation is made before its order is written, so either step can be lost: the confirmation after a
+ * written order (the order keeps its stock), or the order itself (the stock must come back). Only this
+ * subgraph knows which, so it keeps a hold for each reservation it asks for:
+ *  1. `open`, committed before the reservation is asked for: no reservation of ours is ever unknown to us;
+ *  2. `placed`, in the very transaction that writes the order, and only if still open;
+ *  3. deleted once product has confirmed (placed) or released (abandoned) it.
+ * The settle job abandons holds still open after `olderThanSeconds` and settles every old hold with product.
+ * Abandoning and placing are one conditional UPDATE each on the same row, so exactly one wins: a placement
+ * that comes back after its hold was abandoned writes no order (and its stock is released), so stock given
+ * back never belongs to an order, and nothing is oversold whatever the clocks or delays. Every reservation
+ * has a hold that the job retries until product answers, so no stock is held forever while this subgraph
+ * runs. (Product's own expiry could do neither: it cannot tell a lost order from a late confirmation.)
+ */
+export class StockHolds {
+  constructor(private readonly d: { db: Db; stock: ProductStock; log: Logger }) {}
+
+  async open(orderId: string): Promise<void> {
+    await this.d.db.insert(stockHolds).values({ orderId });
+  }
+
+  /** In the order's transaction: false when the hold was abandoned (its stock is going back; write no order). */
+  async place(tx: Tx, orderId: string): Promise<boolean> {
+    const marked = await tx
+      .update(stockHolds)
+      .set({ state: 'placed' })
+      .where(and(eq(stockHolds.orderId, orderId), eq(stockHolds.state, 'open')))
+      .returning({ orderId: stockHolds.orderId });
+    return marked.length === 1;
+  }
+
+  /** Product holds nothing more for the order than it will keep: the hold has done its work. */
+  async done(orderId: string): Promise<void> {
+    await this.d.db.delete(stockHolds).where(eq(stockHolds.orderId, orderId));
+  }
+
+  /** The order will not be written: its stock goes back now, or from the settle job if product is away. */
+  async abandon(caller: Caller | null, orderId: string): Promise<void> {
+    await this.d.db
+      .update(stockHolds)
+      .set({ state: 'abandoned' })
+      .where(and(eq(stockHolds.orderId, orderId), eq(stockHolds.state, 'open')));
+    if (await this.d.stock.release(caller, orderId)) await this.done(orderId);
+  }
+
+  /** Abandons holds open longer than `olderThanSeconds`, then confirms or releases every hold that old. */
+  async settle(olderThanSeconds: number): Promise<{ confirmed: number; released: number; pending: number }> {
+    // The database's clock alone decides age: holds are written and judged against the same now().
+    const old = lt(stockHolds.createdAt, sql`now() - ${olderThanSeconds}::int * interval '1 second'`);
+    await this.d.db.update(stockHolds).set({ state: 'abandoned' }).where(and(eq(stockHolds.state, 'open'), old));
+    const due = await this.d.db.select().from(stockHolds).where(old).orderBy(asc(stockHolds.createdAt)).limit(100);
+    let confirmed = 0;
+    let released = 0;
+    for (const h of due) {
+      // An open one aged between the two statements: the next run abandons it first.
+      if (h.state === 'open') continue;
+      const placed = h.state === 'placed';
+      if (!(await (placed ? this.d.stock.confirm(null, h.orderId) : this.d.stock.release(null, h.orderId)))) continue;
+      await this.done(h.orderId);
+      if (placed) confirmed++;
+      else released++;
+    }
+    return { confirmed, released, pending: due.length - confirmed - released };
+  }
+
+  startSettling(intervalMs: number, olderThanSeconds: number) {
+    return every(intervalMs, this.d.log, {
+      run: () => this.settle(olderThanSeconds),
+      worthTelling: (r) => r.confirmed + r.released + r.pending > 0,
+      done: 'settled stock reservations with the product subgraph',
+      failed: 'could not settle stock reservations; will try again',
+    });
+  }
+}
