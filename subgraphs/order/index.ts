@@ -5,6 +5,7 @@ import { resolvers } from './resolvers/index.ts';
 import { policies } from './rules.ts';
 import { createOrderContext } from './context.ts';
 import { OrderService } from './services/order.service.ts';
+import { orderKpis } from './services/order-kpis.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
@@ -17,7 +18,7 @@ export const orderSubgraph = defineSubgraph({
   policies,
   outbox: auditOutbox,
   peers: ['product'],
-  services: (rt) => ({ orders: new OrderService({ db: rt.database.db, audit: rt.audit, peers: rt.peers, log: rt.log }) }),
+  services: (rt) => ({ orders: new OrderService({ db: rt.database.db, audit: rt.audit, peers: rt.peers, log: rt.log, onOrder: orderKpis(rt.metrics) }) }),
   context: (base, { orders }) => createOrderContext(orders)(base),
   jobs: ({ orders }, { config }) => [
     orders.startRestockRetries(config.order.restockRetryMs),

@@ -31,10 +31,12 @@ export const productSubgraph = defineSubgraph({
   services: async (rt) => {
     const { db } = rt.database;
     if (rt.config.product.seedDemoData) await seedDemoCatalog(db);
+    const stockOuts = rt.metrics.counter('palisade_stock_outs_total', "Times a product's available stock reached 0 (by an order's reservation or an adjustment)");
+    const onStockOut = () => stockOuts.inc();
     return {
-      catalog: new CatalogService({ db, audit: rt.audit }),
+      catalog: new CatalogService({ db, audit: rt.audit, onStockOut }),
       categories: new CategoryService({ db, audit: rt.audit }),
-      stock: new StockService({ db, audit: rt.audit }),
+      stock: new StockService({ db, audit: rt.audit, onStockOut }),
     };
   },
   context: (base, { catalog, categories }) => createProductContext(catalog, categories)(base),

@@ -58,12 +58,16 @@ export const userSubgraph = defineSubgraph({
     const mailQueue = new MailQueue({ db, mailer, compose: (kind, userId) => recovery.compose(kind, userId), log, sendTimeoutMs: o.mailTiming?.sendTimeoutMs, retryMs: o.mailTiming?.retryMs });
     rt.metrics.gauge('palisade_mail_queue_pending', 'Mail queued (password reset, email verification) and not yet sent', async () => mailQueue.pending());
     const lockouts = rt.metrics.counter('palisade_lockouts_total', 'Accounts locked after repeated failed sign-ins');
+    const signIns = rt.metrics.counter('palisade_sign_ins_total', 'Sign-ins by outcome: success, failure, locked, throttled, second_factor (code asked for), error; success rate = success / (success + failure + locked + throttled)', ['outcome']);
+    const registrations = rt.metrics.counter('palisade_registrations_total', 'Accounts registered');
     const accounts = new AccountService({
       db, audit, sessions, lockout, totp, recovery, log,
       onLoginFailed: (lockedFor) => {
         rt.metrics.authFailures.inc({ reason: 'login' });
         if (lockedFor) lockouts.inc();
       },
+      onSignIn: (outcome) => signIns.inc({ outcome }),
+      onRegistered: () => registrations.inc(),
     });
     return { accounts, sessions, recovery, totp, keys, mailer, mailQueue };
   },

@@ -93,7 +93,7 @@ export function routerPlugins(d: RouterPluginDeps): RouterPlugin[] {
     },
     ...(d.security ? defences : []),
     { name: 'jwt-auth', context: async (h) => ({ caller: await authenticate(h) }) },
-    { name: 'subgraph-resilience', fetch: useSubgraphResilience(d.log, { timeoutMs: d.settings.subgraphTimeoutMs, resetMs: d.settings.breakerResetMs }) },
+    { name: 'subgraph-resilience', fetch: useSubgraphResilience(d.log, { timeoutMs: d.settings.subgraphTimeoutMs, resetMs: d.settings.breakerResetMs, metrics: d.metrics }) },
     { name: 'audit-forwarding', stop: () => d.audit.stop() },
     { name: 'admin-console', routes: useAdminConsole(d.consoleDir) },
     { name: 'jwks', routes: { 'GET /.well-known/jwks.json': jwksProxy(d.subgraphs.user) } },

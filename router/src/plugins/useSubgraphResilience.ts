@@ -1,4 +1,4 @@
-import { circuitBreaker, type Logger } from '@palisade/kit';
+import { circuitBreaker, type Logger, type ServiceMetrics } from '@palisade/kit';
 
 /**
  * Each subgraph gets a deadline and a circuit breaker (kit's, the one subgraphs use for their calls to each
@@ -10,6 +10,8 @@ export interface SubgraphResilienceOptions {
   timeoutMs: number;
   /** SUBGRAPH_BREAKER_RESET_MS: how long an opened circuit waits before trying again. */
   resetMs: number;
+  /** Where each subgraph's circuit is exported (palisade_circuit_breaker_state{target}). */
+  metrics?: ServiceMetrics;
 }
 
 export function useSubgraphResilience(log: Logger, o: SubgraphResilienceOptions) {
@@ -18,7 +20,12 @@ export function useSubgraphResilience(log: Logger, o: SubgraphResilienceOptions)
   return (subgraph: string, f: typeof fetch): typeof fetch => {
     // The fetch's own AbortSignal enforces the deadline and frees the socket. Only a fetch that throws (no
     // answer) counts against the subgraph: an answer, even a 5xx, goes to the gateway as it came.
-    const breaker = circuitBreaker((input: Parameters<typeof fetch>[0], init?: RequestInit) => f(input, { ...init, signal: AbortSignal.timeout(timeout) }), { subject: { subgraph }, log, resetMs });
+    const breaker = circuitBreaker((input: Parameters<typeof fetch>[0], init?: RequestInit) => f(input, { ...init, signal: AbortSignal.timeout(timeout) }), {
+      subject: { subgraph },
+      log,
+      resetMs,
+      gauge: o.metrics && { metrics: o.metrics, target: subgraph },
+    });
     return (input, init) => breaker.fire(input, init);
   };
 }

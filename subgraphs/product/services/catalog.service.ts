@@ -16,7 +16,8 @@ export interface ProductFilter {
 }
 
 export class CatalogService {
-  constructor(private readonly d: { db: Db; audit: AuditWriter }) {}
+  /** onStockOut: told, once committed, that an adjustment left a product with no stock (as StockService does). */
+  constructor(private readonly d: { db: Db; audit: AuditWriter; onStockOut?: (productId: string) => void }) {}
 
   productsByIds(ids: readonly string[]): Promise<(ProductRow | null)[]> {
     return loadByIds(this.d.db, products, ids);
@@ -149,7 +150,7 @@ export class CatalogService {
     v.count(delta, 'delta', -1_000_000, 1_000_000);
     if (delta === 0) throw badInput('delta must not be zero', 'delta');
     const why = v.text(reason, 'reason', 1, 500);
-    return this.d.db.transaction(async (tx) => {
+    const adjusted = await this.d.db.transaction(async (tx) => {
       // The guard in WHERE makes "never below zero" (and never past what the column holds) atomic: no
       // read-then-write window. The sum is taken as bigint so that checking it cannot overflow.
       const after = sql`${products.stock}::bigint + ${delta}`;
@@ -168,5 +169,7 @@ export class CatalogService {
       await this.d.audit(tx, caller, { action: 'product.stock_adjusted', outcome: 'SUCCESS', resourceType: 'Product', resourceId: pid, metadata: { delta, reason: why, stock: row.stock } });
       return row;
     });
+    if (delta < 0 && adjusted.stock === 0) this.d.onStockOut?.(pid);
+    return adjusted;
   }
 }

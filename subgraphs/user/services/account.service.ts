@@ -8,6 +8,7 @@ import type { RecoveryService } from './recovery.service.ts';
 import { SecretGuard, WrongSecret, type TokenKind } from './secret-guard.ts';
 import type { AuthPayload, SessionService } from './session.service.ts';
 import type { TotpService } from './totp.service.ts';
+import { SecondFactorRequired, signInOutcome, type SignInOutcome } from './sign-in-outcome.ts';
 import { normalizeEmail, validateDisplayName, validateNewPassword } from './validation.ts';
 
 const invalidCredentials = () => new PublicError(ErrorCode.UNAUTHENTICATED, 'Invalid email or password');
@@ -21,6 +22,10 @@ export interface AccountDeps {
   recovery: RecoveryService;
   log: Logger;
   onLoginFailed?: (lockedFor: number | null) => void;
+  /** Told how each sign-in ended, once what it wrote is committed. */
+  onSignIn?: (outcome: SignInOutcome) => void;
+  /** Told of each account created, once committed. */
+  onRegistered?: () => void;
 }
 
 export class AccountService {
@@ -41,13 +46,27 @@ export class AccountService {
       await this.d.recovery.sendVerification(tx, user);
       return this.d.sessions.start(tx, caller, user);
     });
-    if (payload) return payload;
+    if (payload) {
+      this.d.onRegistered?.();
+      return payload;
+    }
     // A taken address is an answer about who has an account: audited, so detection can count who asks.
     await this.d.db.transaction((tx) => this.d.audit(tx, caller, { action: 'auth.register', outcome: 'FAILURE', actorId: null, resourceType: 'User', resourceId: null, metadata: { reason: 'conflict' } }));
     throw conflict('An account with that email already exists');
   }
 
   async login(caller: Caller, input: { email: string; password: string; totpCode?: string | null }): Promise<AuthPayload> {
+    try {
+      const payload = await this.signIn(caller, input);
+      this.d.onSignIn?.('success');
+      return payload;
+    } catch (err) {
+      this.d.onSignIn?.(signInOutcome(err));
+      throw err;
+    }
+  }
+
+  private async signIn(caller: Caller, input: { email: string; password: string; totpCode?: string | null }): Promise<AuthPayload> {
     const typed = typeof input.email === 'string' ? input.email.trim().toLowerCase().slice(0, 254) : '';
     let email: string | null = null;
     try {
@@ -62,7 +81,7 @@ export class AccountService {
     const passwordOk = stepUp === null || steppedUp ? await verifyPassword(user?.passwordHash, input.password) : false;
     let reason = stepUp !== null && !steppedUp ? 'locked_bad_totp' : !user ? 'unknown_email' : !passwordOk ? 'bad_password' : !user.active ? 'inactive' : null;
     if (!reason && user?.totpSecret && !steppedUp) {
-      if (!input.totpCode) throw new PublicError(ErrorCode.UNAUTHENTICATED, 'A one-time code is required', { field: 'totpCode' });
+      if (!input.totpCode) throw new SecondFactorRequired();
       if (!(await this.d.totp.check(user, user.totpSecret, input.totpCode))) reason = 'bad_totp';
     }
     if (reason || !user) {
@@ -98,6 +117,7 @@ export class AccountService {
       await this.d.audit(tx, caller, { action: 'auth.login_failed', outcome: 'FAILURE', ...subject, metadata: { reason: 'bad_input' } });
       if (lockedFor) await this.d.audit(tx, caller, { action: 'auth.locked', outcome: 'DENIED', ...subject, metadata: { seconds: lockedFor } });
     });
+    this.d.onSignIn?.('failure');
   }
 
   async updateProfile(caller: Caller, input: { displayName?: string | null }): Promise<UserRow> {
