@@ -18,18 +18,51 @@ const k8s: Doc[] = (parse(read('ops/k8s/base/kustomization.yaml')).resources as 
 
 describe('docker-compose.yml', () => {
   const compose = parse(read('docker-compose.yml'), { merge: true }); // Compose reads YAML merge keys (<<)
-  it('runs every service next to Postgres, Redis, Prometheus, Grafana and Jaeger, each with a health check', () => {
-    for (const s of [...SERVICES, 'postgres', 'redis', 'prometheus', 'grafana', 'jaeger']) {
+  it('runs every service next to Postgres, Redis, Prometheus, Alertmanager, Grafana and Jaeger, each with a health check', () => {
+    for (const s of [...SERVICES, 'postgres', 'redis', 'prometheus', 'alertmanager', 'grafana', 'jaeger']) {
       expect(compose.services[s], s).toBeDefined();
       expect(compose.services[s].healthcheck, `${s} healthcheck`).toBeDefined();
     }
   });
-  it('gives each Palisade service the port the code listens on, and real Postgres and Redis', () => {
-    for (const s of SERVICES) {
-      expect(compose.services[s].environment.PORT, s).toBe(String(DEFAULT_PORTS[s]));
-      expect(compose.services[s].environment.DATABASE_URL).toMatch(/^postgres:\/\/.*@postgres:5432\//);
-      expect(compose.services[s].environment.REDIS_URL).toBe('redis://redis:6379');
+  it('gives each Palisade service, in both profiles, the port the code listens on, real Postgres and Redis, and limits', () => {
+    for (const s of SERVICES.flatMap((x) => [x, `${x}-prod`])) {
+      const service = compose.services[s];
+      expect(service.environment.PORT, s).toBe(String(DEFAULT_PORTS[s.replace(/-prod$/, '') as keyof typeof DEFAULT_PORTS]));
+      expect(service.environment.DATABASE_URL).toMatch(/^postgres:\/\/.*@postgres:5432\//);
+      expect(service.environment.REDIS_URL).toBe('redis://redis:6379');
+      expect(service.environment.NODE_ENV).toBe(s.endsWith('-prod') ? 'production' : 'development');
+      expect(service.profiles).toEqual([s.endsWith('-prod') ? 'prod' : 'dev']);
+      expect(service.command).toEqual(['node', `dist/${s.replace(/-prod$/, '')}.js`]);
+      expect(service.deploy.resources.limits.memory, s).toMatch(/^\d+[MG]$/);
+      expect(service.depends_on.keys.condition).toBe('service_completed_successfully');
     }
+  });
+  it('runs production services on their own key (from the keys job, owned by the node user) and the same host names', () => {
+    const keys = compose.services.keys;
+    expect(keys.profiles).toEqual(['dev', 'prod']);
+    expect(keys.command[0]).toContain('node dist/cli.js keys internal');
+    expect(keys.command[0]).toContain('chown -R 1000:1000 /keys');
+    for (const s of SERVICES) {
+      const prod = compose.services[`${s}-prod`];
+      expect(prod.volumes[0]).toMatchObject({ source: 'keys', read_only: true, volume: { subpath: s } });
+      expect(prod.entrypoint.join(' ')).toContain(`. ${prod.volumes[0].target}/keys.env`);
+      expect(prod.networks.default.aliases).toEqual([s]);
+      expect(prod.environment.PALISADE_KEYS_DIR).toBeUndefined();
+    }
+    expect(compose.services['user-prod'].env_file[0].path).toBe('ops/docker/production.env');
+    const example = read('ops/docker/production.env.example');
+    for (const v of ['ADMIN_EMAIL', 'ADMIN_PASSWORD', 'DATA_ENCRYPTION_KEYS', 'SMTP_URL']) expect(example).toMatch(new RegExp(`^${v}=`, 'm'));
+  });
+  it('sends Prometheus alerts to Alertmanager and mounts the rules Prometheus reads', () => {
+    const prom = parse(read('ops/prometheus/prometheus.yml'));
+    expect(prom.alerting.alertmanagers[0].static_configs[0].targets).toEqual(['alertmanager:9093']);
+    expect(compose.services.alertmanager.image).toMatch(/^prom\/alertmanager:v\d/);
+    const am = parse(read('ops/alertmanager/alertmanager.yml'));
+    const receivers = am.receivers.map((r: { name: string }) => r.name);
+    for (const r of [am.route, ...am.route.routes]) expect(receivers).toContain(r.receiver);
+    expect(compose.services.prometheus.volumes).toContain('./ops/prometheus:/etc/prometheus:ro');
+    for (const f of prom.rule_files as string[]) expect(f).toMatch(/^\/etc\/prometheus\//);
+    expect(existsSync(join(root, 'ops/prometheus/alerts.yml'))).toBe(true);
   });
 });
 
