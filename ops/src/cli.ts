@@ -14,10 +14,13 @@ const USAGE = `usage: npm run palisade -- <command> [options]
   audit verify                             recompute the audit hash chain; exit 1 if broken
   keys rotate                              new access-token signing key (old public keys stay published until expiry)
   keys internal                            print a fresh set of internal service keys (for PALISADE_KEY_* / PALISADE_PUBKEY_*)
+  db backup FILE                           pg_dump of the subgraphs' schemas of DATABASE_URL into FILE (custom format)
+  db restore FILE [--clean]                pg_restore FILE into DATABASE_URL: an empty database, or --clean to replace its schemas
   bench                                    run the benchmark (same as npm run bench; BENCH_ROUNDS, BENCH_SECONDS, BENCH_GATEWAYS, BENCH_WORKLOADS shape it)
 
   The API commands use ROUTER_URL (default http://localhost:4000) and ADMIN_EMAIL / ADMIN_PASSWORD.
   keys rotate uses USER_DATABASE_URL or DATABASE_URL, else the embedded database (stop npm start first).
+  db uses pg_dump / pg_restore from PATH or /usr/lib/postgresql/*/bin; stop the services before a restore.
 `;
 
 // Operator tasks start no service: no production requirements apply to the CLI itself.
@@ -48,7 +51,7 @@ async function run(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { email: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' }, roles: { type: 'string' }, id: { type: 'string' } },
+    options: { email: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' }, roles: { type: 'string' }, id: { type: 'string' }, clean: { type: 'boolean' } },
   });
   switch (positionals.slice(0, 2).join(' ')) {
     case 'status': {
@@ -100,6 +103,15 @@ async function run(argv: string[]): Promise<number> {
         out[`PALISADE_PUBKEY_${s.toUpperCase()}`] = JSON.stringify(pair.publicJwk);
       }
       for (const [k, v] of Object.entries(out)) console.log(`${k}='${v}'`);
+      return 0;
+    }
+    case 'db backup':
+    case 'db restore': {
+      const file = positionals[2];
+      if (!file) throw new Error(`${positionals.slice(0, 2).join(' ')} needs a FILE`);
+      // Loaded here: it reads the subgraphs' definitions, which no other command needs.
+      const { backupDatabase, restoreDatabase } = await import('./db-backup.ts');
+      console.log(positionals[1] === 'backup' ? await backupDatabase(config, file) : await restoreDatabase(config, file, { clean: Boolean(values.clean) }));
       return 0;
     }
     case 'bench': {
