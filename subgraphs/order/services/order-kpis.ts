@@ -9,7 +9,7 @@ import type { OrderEvent } from './order.service.ts';
  */
 export function orderKpis(m: ServiceMetrics): (event: OrderEvent, order: OrderRow) => void {
   const orders = m.counter('palisade_orders_total', 'Orders by event: placed, confirmed, shipped, delivered, cancelled (counted once committed)', ['event']);
-  const revenue = m.counter('palisade_revenue_total', "Value of placed orders by currency, in the currency's minor unit (cents for USD and EUR)", ['currency']);
+  const revenue = m.counter('palisade_revenue_total', 'Value of placed orders by currency, in hundredths of the currency unit (cents), as every price is stored', ['currency']);
   return (event, order) => {
     orders.inc({ event });
     if (event === 'placed') revenue.inc({ currency: order.currency }, order.totalCents);
