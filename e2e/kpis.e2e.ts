@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
+import { generate } from 'otplib';
 import { createTestEnvironment, login, type TestEnvironment } from './harness/supergraph.ts';
 import { codesOf, type GraphQLClient } from './harness/client.ts';
 
@@ -62,6 +63,17 @@ describe('security KPIs (user subgraph)', () => {
       expect(codesOf(await env.asAnonymous().request(LOGIN, { i: { email: customer.email, password: customer.password } }))).toEqual(['ACCOUNT_LOCKED']);
     });
     expect(locking).toEqual([0, 4, 1]);
+  });
+
+  it('counts a sign-in that still needs its one-time code as second_factor, and the one with the code as success', async () => {
+    const owner = await env.asCustomer('Guarded');
+    const { enrollTotp } = await owner.ok<{ enrollTotp: { secret: string } }>('mutation { enrollTotp { secret } }');
+    await owner.ok('mutation($c: String!) { confirmTotp(code: $c) }', { c: await generate({ secret: enrollTotp.secret }) });
+    const outcomes = (['second_factor', 'success', 'failure'] as const).map((outcome): [Service, string, Record<string, string>] => ['user', 'palisade_sign_ins_total', { outcome }]);
+    expect(await growth(outcomes, async () => expect(codesOf(await env.asAnonymous().request(LOGIN, { i: { email: owner.email, password: owner.password } }))).toEqual(['UNAUTHENTICATED']))).toEqual([1, 0, 0]);
+    // The next time step's code: never the one spent on confirmTotp.
+    const code = await generate({ secret: enrollTotp.secret, epoch: Math.floor(Date.now() / 1000) + 30 });
+    expect(await growth(outcomes, () => env.asAnonymous().ok(LOGIN, { i: { email: owner.email, password: owner.password, totpCode: code } }))).toEqual([0, 1, 0]);
   });
 });
 
