@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { testSettings } from '@palisade/kit/testing/index';
 import { checkObjects, checkTargets, hasKubectl, render, SECRETS_TABLE, TARGETS } from '../src/k8s/check.ts';
 import { codeFacts } from '../src/k8s/code-facts.ts';
@@ -17,7 +17,11 @@ if (!kubectl)
 
 describe.runIf(kubectl)('ops/k8s rendered by kubectl kustomize', () => {
   const facts = codeFacts();
-  const production = render('ops/k8s/overlays/production');
+  // Rendered in a hook: describe's body runs to collect tests even when the suite is not run.
+  let production: K8sObject[] = [];
+  beforeAll(() => {
+    production = render('ops/k8s/overlays/production');
+  });
   const copy = () => structuredClone(production);
   const named = (all: K8sObject[], kind: string, name: string) => all.find((o) => o.kind === kind && o.metadata.name === name)!;
   const container = (all: K8sObject[], name: string) => named(all, 'Deployment', name).spec.template.spec.containers[0];

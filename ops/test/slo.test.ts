@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createMetrics } from '@palisade/kit/metrics';
 import { testSettings } from '@palisade/kit/testing/index';
@@ -51,7 +51,10 @@ describe('Prometheus rule files', () => {
 });
 
 describe.runIf(promtool)('promtool', () => {
-  const scratch = mkdtempSync(join(tmpdir(), 'palisade-rules-'));
+  let scratch = '';
+  beforeAll(() => {
+    scratch = mkdtempSync(join(tmpdir(), 'palisade-rules-'));
+  });
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
   it('accepts every rule file', async () => {
