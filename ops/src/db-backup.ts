@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { pgliteDirFor, SUBGRAPH_NAMES, type PalisadeConfig } from '@palisade/kit';
+import { childEnvironment, pgliteDirFor, SUBGRAPH_NAMES, type PalisadeConfig } from '@palisade/kit';
 import { userSubgraph } from '@palisade/user';
 import { productSubgraph } from '@palisade/product';
 import { orderSubgraph } from '@palisade/order';
@@ -35,7 +35,7 @@ export function backupTarget(config: PalisadeConfig): string {
 }
 
 /** pg_dump or pg_restore from PATH, else from the newest /usr/lib/postgresql/<version>/bin. */
-export function findPgTool(tool: 'pg_dump' | 'pg_restore' | 'psql', env: NodeJS.ProcessEnv = process.env): string {
+export function findPgTool(tool: 'pg_dump' | 'pg_restore' | 'psql', env: NodeJS.ProcessEnv = childEnvironment()): string {
   for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
     const candidate = join(dir, tool);
     if (isFile(candidate)) return candidate;
@@ -65,7 +65,7 @@ function connection(url: string): { dbname: string; env: NodeJS.ProcessEnv } {
   const u = new URL(url);
   const password = decodeURIComponent(u.password);
   u.password = '';
-  return { dbname: u.toString(), env: { ...process.env, ...(password ? { PGPASSWORD: password } : {}) } };
+  return { dbname: u.toString(), env: childEnvironment(password ? { PGPASSWORD: password } : {}) };
 }
 
 /** Runs a client tool; on failure its own message (Postgres' words, without the password) is the error. */
