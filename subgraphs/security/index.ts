@@ -54,7 +54,7 @@ export const securitySubgraph = defineSubgraph({
       signer: rt.keys.signer,
       log: rt.log,
       file: o.checkpointFile !== undefined ? o.checkpointFile : rt.config.security.checkpointFile,
-      record: (c) => db.transaction((tx) => rt.audit(tx, null, { action: 'audit.checkpoint', outcome: 'SUCCESS', resourceType: 'AuditEvent', resourceId: c.headId, metadata: { count: c.count, headHash: c.headHash, signedAt: c.signedAt, keyId: c.keyId, signature: c.signature } })),
+      record: (tx, c) => rt.audit(tx, null, { action: 'audit.checkpoint', outcome: 'SUCCESS', resourceType: 'AuditEvent', resourceId: c.headId, metadata: { count: c.count, headHash: c.headHash, signedAt: c.signedAt, keyId: c.keyId, signature: c.signature } }),
     });
     // Anchor at once: from the file or the trail, then a fresh checkpoint if the head has moved since.
     await checkpoints.restore().then(() => checkpoints.take()).catch((err) => rt.log.warn({ err: (err as Error).name }, 'audit checkpoint could not be taken at start'));
