@@ -111,6 +111,19 @@ describe('two routers, two replicas of every subgraph, one Postgres, one Redis',
     expect(await stock()).toBe(100);
     expect(await count(e, sql`select count(*)::int as n from products.stock_movements where order_ref = any(${list(refs)}::text[]) and delta > 0`)).toBe(refs.length);
 
+    // Orders cancelled while product was away: both replicas' restock retries find them, the stock comes back once.
+    const buyer = await customer(e, 'Canceller');
+    const placeOrder = 'mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }';
+    const address = { line1: '1 Replica Row', city: 'Twin', postalCode: '2', country: 'US' };
+    const orderIds: string[] = [];
+    for (const via of [0, 1] as const) orderIds.push((await buyer.at(via).ok<{ placeOrder: { id: string } }>(placeOrder, { i: { items: [{ productId, quantity: 3 }], shippingAddress: address } })).placeOrder.id);
+    expect(await stock()).toBe(94);
+    await queryRows(e.subgraph(1, 'order').database.db, sql`update orders.orders set status = 'CANCELLED', restock_due_at = now() - interval '1 second' where id = any(${list(orderIds)}::uuid[])`);
+    await eventually(async () => expect(await count(e, sql`select count(*)::int as n from orders.orders where restock_due_at is not null and id = any(${list(orderIds)}::uuid[])`)).toBe(0), 'the restocks retried', 10_000);
+    expect(await stock()).toBe(100);
+    const restocks = sql`select count(*)::int as n from products.stock_movements where order_ref = any(${list(orderIds)}::text[]) and delta > 0`;
+    expect(await count(e, restocks)).toBe(orderIds.length);
+
     // The relays: every outbox record in the trail exactly once; the releases among them once each.
     const ledger = await drained(e);
     expect(ledger).toMatchObject({ missing: 0, duplicated: 0, deadLetters: 0 });
