@@ -13,6 +13,8 @@ export interface MetricsOptions {
   knownOperations?: ReadonlySet<string>;
   /** Client addresses or CIDR ranges that may read /metrics (default: loopback and private networks). */
   allow?: readonly string[];
+  /** The text /metrics serves (default: this registry's); a router worker serves its cluster's sum instead. */
+  exposition?: (registry: Registry) => Promise<string>;
 }
 
 export interface ServiceMetrics {
@@ -51,7 +53,7 @@ export function createMetrics(service: string, o: MetricsOptions = {}): ServiceM
   // Refused like a path that does not exist: no hint that there is anything to read.
   const route: Handler = async ({ req, res }) => {
     if (!allowed(req)) throw new HttpError(404, 'NOT_FOUND', 'Not found');
-    const text = await registry.metrics();
+    const text = await (o.exposition ?? ((r: Registry) => r.metrics()))(registry);
     res.writeHead(200, { 'content-type': registry.contentType });
     res.end(text);
   };

@@ -16,6 +16,7 @@ import { useOperationMerging } from './plugins/useOperationMerging.ts';
 import type { OperationLimits } from './plugins/useOperationLimits.ts';
 import type { PersistedMode } from './plugins/usePersistedOperations.ts';
 import { readFileSync } from 'node:fs';
+import type { Registry } from 'prom-client';
 
 /** The configured certificate and key (the configuration checked they come as a pair), read. */
 function readTls({ certFile, keyFile }: PalisadeConfig['router']['tls']): { cert: string; key: string } | null {
@@ -54,6 +55,8 @@ export interface RouterOptions {
   tls?: { cert: string; key: string } | null;
   /** Who may read /metrics and on which port; default METRICS_ALLOW / METRICS_PORT. */
   metrics?: MetricsExposure;
+  /** What /metrics serves given this process's registry (a worker of several: their sum, from the primary). */
+  metricsExposition?: (registry: Registry) => Promise<string>;
 }
 
 export interface RunningRouter {
@@ -62,6 +65,8 @@ export interface RunningRouter {
   server: Server;
   /** The port serving /metrics when it has one of its own. */
   metricsPort: number | null;
+  /** This process's metrics, for a cluster primary to add up. */
+  registry: Registry;
   stop(): Promise<void>;
 }
 
@@ -78,7 +83,7 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
   const limits = o.limits ?? settings.limits;
   const exposure = o.metrics ?? { allow: config.metricsAllow, port: settings.metricsPort };
   const manifest = settings.persistedOperationsManifest ?? undefined;
-  const metrics = createMetrics('router', { allow: exposure.allow ?? undefined, knownOperations: operationNamesFromManifest(manifest) });
+  const metrics = createMetrics('router', { allow: exposure.allow ?? undefined, knownOperations: operationNamesFromManifest(manifest), exposition: o.metricsExposition });
   // The router's own signed calls (its audit events to security) go through the client the subgraphs use.
   const peers = createServiceClient({ from: 'router', signer: keys.signer, peers: (name) => baseOf(o.subgraphs[name]), metrics, log });
   const audit = useAuditForwarding({ client: peers, log, store: o.store });
@@ -159,6 +164,7 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
     url: `${tls ? 'https' : 'http'}://${o.host}:${port}/graphql`,
     server,
     metricsPort,
+    registry: metrics.registry,
     async stop() {
       await closeServer(server);
       if (metricsServer) await closeServer(metricsServer);

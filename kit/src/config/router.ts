@@ -37,6 +37,8 @@ export const routerSettings = {
     keyFile: optional('TLS_KEY_FILE', text(), 'the PEM key of `TLS_CERT_FILE`'),
   },
   externalIssuers: setting('OIDC_ISSUERS', issuers, [], 'external OpenID Connect issuers to trust, a JSON array: `[{"issuer":"https://sso.example.com/realms/shop","jwksUrl":"…/protocol/openid-connect/certs","audience":"palisade","rolesClaim":"realm_access.roles","roleMap":{"shop-admin":"ADMIN"}}]`', { shown: 'unset' }),
+  // Unset: one per core (as the CPU quota allows), or one without REDIS_URL; router/src/workers.ts decides.
+  workers: optional('ROUTER_WORKERS', int(1, 256), 'router worker processes sharing its port (`1`: a single process); more than one needs `REDIS_URL`, as budgets and revocations must be shared', { shown: 'one per core' }),
   metricsPort: optional('METRICS_PORT', port(), "serve the router's `/metrics` on this port only"),
   slowOperationMs: setting('SLOW_OPERATION_MS', int(1, 3_600_000), 2_000, 'operations slower than this raise a LOW alert'),
   subgraphTimeoutMs: setting('SUBGRAPH_TIMEOUT_MS', int(1, 3_600_000), 10_000, 'deadline for one subgraph fetch'),
