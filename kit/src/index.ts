@@ -27,3 +27,4 @@ export * from './background.ts';
 export * from './data-keys.ts';
 export * from './threat-patterns.ts';
 export * from './list-size.ts';
+export * from './public-cache.ts';

@@ -90,7 +90,7 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
   const tls = o.tls === undefined ? readTls(settings.tls) : o.tls;
   const plugins = assemblePlugins(
     routerPlugins({
-      settings, tokens: config.tokens, production, security: o.security !== false, tls: Boolean(tls), limits, supergraphSdl,
+      settings, tokens: config.tokens, rateLimits: config.rateLimits, production, security: o.security !== false, tls: Boolean(tls), limits, supergraphSdl,
       persistedOperations: o.persistedOperations ?? settings.persistedOperations, manifest, corsOrigins: o.corsOrigins ?? settings.corsOrigins,
       externalIssuers: o.externalIssuers ?? settings.externalIssuers, consoleDir: o.consoleDir, metricsRoute: exposure.port === null,
       subgraphs: o.subgraphs, store: o.store, log, metrics, audit,

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { badInput } from '@palisade/auth';
-import { defineSubgraph, startSubgraph, type SubgraphOptions } from '@palisade/kit';
+import { announceCatalogChange, defineSubgraph, startSubgraph, type SubgraphOptions } from '@palisade/kit';
 import { auditOutbox } from './db/schema.ts';
 import { resolvers } from './resolvers/index.ts';
 import { policies } from './rules.ts';
@@ -8,6 +8,7 @@ import { createProductContext } from './context.ts';
 import { CatalogService } from './services/catalog.service.ts';
 import { CategoryService } from './services/category.service.ts';
 import { StockService, parseReserveRequest } from './services/stock.service.ts';
+import { announcingChanges } from './services/catalog-changes.ts';
 import { seedDemoCatalog } from './services/seed.ts';
 import { isUuid } from './services/validation.ts';
 
@@ -29,14 +30,18 @@ export const productSubgraph = defineSubgraph({
   outbox: auditOutbox,
   // No peers: the order subgraph settles the reservations it asked for (its services/stock-holds.ts).
   services: async (rt) => {
-    const { db } = rt.database;
-    if (rt.config.product.seedDemoData) await seedDemoCatalog(db);
+    if (rt.config.product.seedDemoData) await seedDemoCatalog(rt.database.db);
+    // The router's public cache serves an answer only under the catalog version it was computed with: a new one
+    // at start (this replica may run different code or data) and after each committed change.
+    const announce = () => announceCatalogChange(rt.store);
+    await announce().catch((err: Error) => rt.log.warn({ err: err.message }, 'catalog version not announced; the router caches nothing until it is'));
+    const { db, audit } = announcingChanges({ db: rt.database.db, audit: rt.audit, announce, log: rt.log });
     const stockOuts = rt.metrics.counter('palisade_stock_outs_total', "Times a product's available stock reached 0 (by an order's reservation or an adjustment)");
     const onStockOut = () => stockOuts.inc();
     return {
-      catalog: new CatalogService({ db, audit: rt.audit, onStockOut }),
-      categories: new CategoryService({ db, audit: rt.audit }),
-      stock: new StockService({ db, audit: rt.audit, onStockOut }),
+      catalog: new CatalogService({ db, audit, onStockOut }),
+      categories: new CategoryService({ db, audit }),
+      stock: new StockService({ db, audit, onStockOut }),
     };
   },
   context: (base, { catalog, categories }) => createProductContext(catalog, categories)(base),

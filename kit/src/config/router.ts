@@ -43,4 +43,11 @@ export const routerSettings = {
   slowOperationMs: setting('SLOW_OPERATION_MS', int(1, 3_600_000), 2_000, 'operations slower than this raise a LOW alert'),
   subgraphTimeoutMs: setting('SUBGRAPH_TIMEOUT_MS', int(1, 3_600_000), 10_000, 'deadline for one subgraph fetch'),
   breakerResetMs: setting('SUBGRAPH_BREAKER_RESET_MS', int(1, 3_600_000), 10_000, 'how long an opened circuit waits before trying a subgraph again'),
+  publicCache: {
+    maxAgeSeconds: setting('PUBLIC_CACHE_MAX_AGE_SECONDS', int(0, 3_600), 30, "how long the router keeps an anonymous visitor's all-public catalog answer (sent as `Cache-Control: public, max-age`); `0` turns the public cache off"),
+    maxEntryBytes: setting('PUBLIC_CACHE_MAX_ENTRY_BYTES', int(1_024, 16_777_216), 262_144, 'larger answers are not cached'),
+    memoryEntries: setting('PUBLIC_CACHE_MEMORY_ENTRIES', int(1, 1_000_000), 10_000, 'answers kept in the router process when there is no Redis (oldest stored first out)'),
+    budgetLimit: setting('PUBLIC_CACHE_BUDGET_LIMIT', int(1, 100_000_000), 3_000, "points a cached answer spends of the visitor's product `Query` budget, as a miss would: the product SDL's `@rateLimit(limit)` on Query (`RATE_LIMITS` `Query` overrides, `RATE_LIMIT_SCALE` scales)"),
+    budgetSeconds: setting('PUBLIC_CACHE_BUDGET_SECONDS', int(1, 86_400), 60, 'the window of that budget: the product SDL\'s `@rateLimit(duration)` on Query'),
+  },
 };

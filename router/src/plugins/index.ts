@@ -13,6 +13,7 @@ import { useCors } from './useCors.ts';
 import { useJwtAuth } from './useJwtAuth.ts';
 import { useOperationLimits, type OperationLimits } from './useOperationLimits.ts';
 import { usePersistedOperations, type PersistedMode } from './usePersistedOperations.ts';
+import { usePublicCache } from './usePublicCache.ts';
 import { useSecurityHeaders } from './useSecurityHeaders.ts';
 import { useSubgraphMetrics } from './useSubgraphMetrics.ts';
 import { useSubgraphResilience } from './useSubgraphResilience.ts';
@@ -23,6 +24,8 @@ import { useUnavailableStatus } from './useUnavailableStatus.ts';
 export interface RouterPluginDeps {
   settings: PalisadeConfig['router'];
   tokens: PalisadeConfig['tokens'];
+  /** RATE_LIMIT_SCALE and RATE_LIMITS: the public cache spends visitors' budgets as the subgraphs would. */
+  rateLimits: PalisadeConfig['rateLimits'];
   production: boolean;
   /** false: the benchmark's "security off" (see RouterOptions.security). */
   security: boolean;
@@ -93,6 +96,10 @@ export function routerPlugins(d: RouterPluginDeps): RouterPlugin[] {
     },
     ...(d.security ? defences : []),
     { name: 'jwt-auth', context: async (h) => ({ caller: await authenticate(h) }) },
+    {
+      name: 'public-cache',
+      apollo: [usePublicCache({ settings: d.settings.publicCache, rateLimits: d.rateLimits, supergraphSdl: d.supergraphSdl, store: d.store, metrics: d.metrics, audit: d.audit, log: d.log })],
+    },
     { name: 'subgraph-resilience', fetch: useSubgraphResilience(d.log, { timeoutMs: d.settings.subgraphTimeoutMs, resetMs: d.settings.breakerResetMs, metrics: d.metrics }) },
     { name: 'audit-forwarding', stop: () => d.audit.stop() },
     { name: 'admin-console', routes: useAdminConsole(d.consoleDir) },
