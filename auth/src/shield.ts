@@ -1,8 +1,5 @@
 import type { DocumentNode, GraphQLResolveInfo, GraphQLSchema } from 'graphql';
-import { shield, rule, allow, deny, and, or } from 'graphql-shield';
-
-type ShieldRule = Parameters<typeof and>[0];
-import { applyMiddleware } from 'graphql-middleware';
+import { allow, applyAccessChecks, deny, every, oncePerObject, some, type AccessCheck } from './access-check.ts';
 import { readAccessAnnotations, requirementsFor, type Requirement } from './access-annotations.ts';
 import { ALL_SCOPES } from './roles.ts';
 import { ErrorCode, forbidden, PublicError, unauthenticated } from './errors.ts';
@@ -56,27 +53,23 @@ function refusal(ctx: AccessContext, info: GraphQLResolveInfo, hooks: AccessHook
 }
 
 /**
- * Builds graphql-shield rules from the SDL's access annotations. A field with no annotation on it or
- * its type falls to `deny`, so forgetting an annotation closes the field instead of opening it. Atoms
- * answer true or false: one alternative failing inside an `or` is not a denial.
+ * Builds each field's access check from the SDL's access annotations. A field with no annotation on it or
+ * its type is refused, so forgetting an annotation closes the field instead of opening it. Atoms answer
+ * true or false: one alternative failing inside an `or` is not a denial. A type's own requirements are
+ * decided once per object (oncePerObject); the field's own, per field.
  */
 export function buildShieldRules(typeDefs: DocumentNode, policies: PolicyTable, hooks: AccessHooks = {}) {
   const map = readAccessAnnotations(typeDefs);
   const guards = readInputGuards(typeDefs);
-  const cache = new Map<string, ShieldRule>();
-  const atom = (name: string, make: () => ShieldRule) => {
+  const cache = new Map<string, AccessCheck>();
+  const atom = (name: string, make: () => AccessCheck) => {
     let r = cache.get(name);
     if (!r) cache.set(name, (r = make()));
     return r;
   };
 
-  const authenticated = atom('authenticated', () =>
-    rule('authenticated', { cache: 'contextual' })((_p, _a, ctx: AccessContext) => Boolean(ctx.caller.userId)),
-  );
-  const scope = (s: string) =>
-    atom(`scope:${s}`, () =>
-      rule(`scope:${s}`, { cache: 'contextual' })((_p, _a, ctx: AccessContext) => ctx.caller.scopes.includes(s)),
-    );
+  const authenticated: AccessCheck = (_p, _a, ctx) => Boolean((ctx as AccessContext).caller.userId);
+  const scope = (s: string) => atom(`scope:${s}`, () => (_p, _a, ctx) => (ctx as AccessContext).caller.scopes.includes(s));
   const policy = (name: string) => {
     // "Signed in" as one alternative among others, e.g. [["authenticated"], ["user:issued"]].
     if (name === 'authenticated') return authenticated;
@@ -86,17 +79,13 @@ export function buildShieldRules(typeDefs: DocumentNode, policies: PolicyTable, 
       if (ALL_SCOPES.includes(name)) return scope(name);
       throw new Error(`@policy names "${name}", which is neither a policy of this subgraph nor a scope`);
     }
-    return atom(`policy:${name}`, () =>
-      rule(`policy:${name}`, { cache: 'no_cache' })(async (parent, args, ctx: AccessContext, info) =>
-        Boolean(await fn(ctx, parent, args, info)),
-      ),
-    );
+    return atom(`policy:${name}`, () => (parent, args, ctx, info) => {
+      const v = fn(ctx as AccessContext, parent, args, info);
+      return typeof v === 'boolean' ? v : Promise.resolve(v).then(Boolean);
+    });
   };
-  const anyOfAll = (groups: string[][], one: (n: string) => ShieldRule): ShieldRule => {
-    const alts = groups.map((g) => (g.length === 1 ? one(g[0]!) : and(...g.map(one))));
-    return (alts.length === 1 ? alts[0]! : or(...alts));
-  };
-  const ruleFor = (r: Requirement): ShieldRule => {
+  const anyOfAll = (groups: string[][], one: (n: string) => AccessCheck): AccessCheck => some(groups.map((g) => every(g.map(one))));
+  const checkFor = (r: Requirement): AccessCheck => {
     switch (r.kind) {
       case 'public':
         return allow;
@@ -108,30 +97,39 @@ export function buildShieldRules(typeDefs: DocumentNode, policies: PolicyTable, 
         return anyOfAll(r.anyOf, policy);
     }
   };
+  const allOf = (reqs: Requirement[]) => every(reqs.filter((r) => r.kind !== 'public').map(checkFor));
+  const typeChecks = new Map<string, AccessCheck>();
+  const typeCheck = (typeName: string, reqs: Requirement[]) => {
+    let c = typeChecks.get(typeName);
+    if (!c) typeChecks.set(typeName, (c = reqs.some((r) => r.kind === 'policy') ? oncePerObject(allOf(reqs)) : allOf(reqs)));
+    return c;
+  };
 
   // Setting a guarded argument or input field needs its own scopes; the error names the input, never its value.
-  const inputRule = (key: string, args: Parameters<typeof inputViolations>[1]) =>
-    rule(`inputs:${key}`, { cache: 'no_cache' })((_p, values, ctx: AccessContext) => {
-      const [first] = inputViolations(guards, args, values, ctx.caller.scopes);
-      if (!first) return true;
-      const at = first.path.join('.');
-      hooks.onDenied?.(ctx, `${key}(${at})`);
-      if (!ctx.caller.userId) return unauthenticated();
-      return new PublicError(ErrorCode.FORBIDDEN, `Setting ${at} needs ${first.anyOf.map((g) => g.join(' and ')).join(' or ')}`, { field: at });
-    });
+  const inputCheck = (key: string, args: Parameters<typeof inputViolations>[1]): AccessCheck => (_p, values, ctx) => {
+    const { caller } = ctx as AccessContext;
+    const [first] = inputViolations(guards, args, values, caller.scopes);
+    if (!first) return true;
+    const at = first.path.join('.');
+    hooks.onDenied?.(ctx as AccessContext, `${key}(${at})`);
+    if (!caller.userId) return unauthenticated();
+    return new PublicError(ErrorCode.FORBIDDEN, `Setting ${at} needs ${first.anyOf.map((g) => g.join(' and ')).join(' or ')}`, { field: at });
+  };
 
-  const tree: Record<string, Record<string, ShieldRule>> = {};
+  const tree: Record<string, Record<string, AccessCheck>> = {};
   for (const key of map.allFields) {
     const [typeName, fieldName] = key.split('.') as [string, string];
     const reqs = requirementsFor(map, typeName, fieldName);
-    const nonPublic = reqs.filter((r) => r.kind !== 'public');
-    let fieldRule: ShieldRule;
-    if (reqs.length === 0) fieldRule = deny; // nobody annotated it: closed to everyone
-    else if (nonPublic.length === 0) fieldRule = allow;
-    else fieldRule = (nonPublic.length === 1 ? ruleFor(nonPublic[0]!) : and(...nonPublic.map(ruleFor)));
+    const own = map.fields.get(key) ?? [];
+    const inherited = reqs.slice(0, reqs.length - own.length).filter((r) => r.kind !== 'public');
+    const ownChecks = own.filter((r) => r.kind !== 'public');
+    let check: AccessCheck;
+    if (reqs.length === 0) check = deny; // nobody annotated it: closed to everyone
+    else if (inherited.length === 0 && ownChecks.length === 0) check = allow;
+    else check = every([...(inherited.length ? [typeCheck(typeName, inherited)] : []), ...ownChecks.map(checkFor)]);
     const guardedArgs = guards.roots.get(key);
-    if (guardedArgs) fieldRule = and(fieldRule, inputRule(key, guardedArgs));
-    (tree[typeName] ??= {})[fieldName] = fieldRule;
+    if (guardedArgs) check = every([check, inputCheck(key, guardedArgs)]);
+    (tree[typeName] ??= {})[fieldName] = check;
   }
   return tree;
 }
@@ -140,26 +138,17 @@ export function buildShieldRules(typeDefs: DocumentNode, policies: PolicyTable, 
  * Fields the federation runtime adds. The signed context already proved the router is asking, and
  * each entity's own type rules still guard every field `_entities` returns.
  */
-function federationRules(schema: GraphQLSchema): Record<string, Record<string, ShieldRule>> {
+function federationRules(schema: GraphQLSchema): Record<string, Record<string, AccessCheck>> {
   const query = schema.getQueryType()?.getFields() ?? {};
-  const rules: Record<string, Record<string, ShieldRule>> = {};
+  const rules: Record<string, Record<string, AccessCheck>> = {};
   for (const f of ['_service', '_entities']) if (query[f]) (rules.Query ??= {})[f] = allow;
   if (schema.getType('_Service')) rules._Service = { sdl: allow };
   return rules;
 }
 
+/** Wraps the schema's resolvers (in place) with the access checks its annotations and policies make. */
 export function applyAccessRules(schema: GraphQLSchema, typeDefs: DocumentNode, policies: PolicyTable, hooks: AccessHooks = {}): GraphQLSchema {
   const tree = buildShieldRules(typeDefs, policies, hooks);
   for (const [type, fields] of Object.entries(federationRules(schema))) tree[type] = { ...tree[type], ...fields };
-  const permissions = shield(tree as never, {
-    fallbackRule: deny,
-    fallbackError: (thrown, _parent, _args, ctx, info) => {
-      // A rule that threw (a policy's bug) is an error to mask, not an access decision.
-      if (thrown instanceof Error) return thrown;
-      return refusal(ctx as unknown as AccessContext, info, hooks);
-    },
-    allowExternalErrors: true,
-    debug: false,
-  });
-  return applyMiddleware(schema, permissions);
+  return applyAccessChecks(schema, tree, (ctx, info) => refusal(ctx as AccessContext, info, hooks));
 }

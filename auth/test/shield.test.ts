@@ -27,7 +27,8 @@ const orders: Record<string, { id: string; ownerId: string; secret: string }> = 
 const resolvers = {
   Query: { open: () => 'open', signedIn: () => 'in', managers: () => 'mgr', forgotten: () => 'leak', order: (_: unknown, a: { id: string }) => orders[a.id] },
 };
-const policies = { 'order:owner': (ctx: { caller: Caller }, parent: unknown) => (parent as { ownerId: string }).ownerId === ctx.caller.userId };
+let ownerChecks = 0;
+const policies = { 'order:owner': (ctx: { caller: Caller }, parent: unknown) => (ownerChecks++, (parent as { ownerId: string }).ownerId === ctx.caller.userId) };
 const denials: string[] = [];
 const schema = applyAccessRules(makeExecutableSchema({ typeDefs, resolvers }), typeDefs, policies, { onDenied: (_ctx, coordinate) => denials.push(coordinate) });
 
@@ -70,6 +71,12 @@ describe('shield rules built from SDL annotations', () => {
     expect(denials).toEqual([]);
     await run('{ order(id: "o1") { id secret } }', caller('u2', ['CUSTOMER']));
     expect(denials).toEqual(['Order.id', 'Order.secret']);
+  });
+
+  it('decides a type-level policy once per object, not once per field', async () => {
+    ownerChecks = 0;
+    expect((await run('{ order(id: "o1") { id secret } }', caller('u1', ['CUSTOMER']))).codes).toEqual([]);
+    expect(ownerChecks).toBe(1);
   });
 
   it('refuses to build with a policy the subgraph does not define', () => {

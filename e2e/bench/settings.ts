@@ -1,4 +1,4 @@
-import { configOrExit, int, list, loadSettings, optional, positiveNumber, setting, text } from '@palisade/kit';
+import { configOrExit, int, list, loadSettings, oneOf, optional, positiveNumber, setting, text } from '@palisade/kit';
 
 /** The benchmark's own variables (README "Benchmark"), read once. */
 const BENCH_SETTINGS = {
@@ -8,6 +8,7 @@ const BENCH_SETTINGS = {
   gateways: optional('BENCH_GATEWAYS', list(), 'only these gateways (palisade, palisade-no-defences, apollo, hive)'),
   workloads: optional('BENCH_WORKLOADS', list(), 'only these workloads'),
   profile: setting('BENCH_PROFILE', list(), [] as string[], 'processes (a gateway kind or a subgraph) to CPU-profile'),
+  subgraphDefences: setting('BENCH_SUBGRAPH_DEFENCES', oneOf(['on', 'off'] as const), 'on', '`off`: the subgraphs run without their own defences, to measure what those cost'),
   profileDir: optional('BENCH_PROFILE_DIR', text(), 'where the profiles go', { shown: '`.data/profiles`' }),
   // One load generator must not be throttled as an attacker would be.
   rateLimitScale: setting('RATE_LIMIT_SCALE', positiveNumber(), 100_000, 'budgets of the services under load'),

@@ -1,4 +1,4 @@
-import type { DocumentNode } from 'graphql';
+import type { DocumentNode, GraphQLSchema } from 'graphql';
 import type { Server } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -80,16 +80,22 @@ export async function serveSubgraph<TCtx extends SubgraphContext>(
   const spans = installTracing(def.name, rt.config.tracing);
   const typeDefs = configureRateLimits(def.typeDefs, rt.config.rateLimits);
   const built = buildSubgraphSchema({ typeDefs, resolvers: traceResolvers(spans, def.resolvers as never) });
-  const guarded = guardArguments<TCtx>(built, { onRefused: def.onInputRefused });
-  const limited = applyRateLimits<TCtx>(guarded, {
-    service: def.name,
-    store: rt.store,
-    keyPrefix: rt.store.kind === 'redis' ? (rt.store as RedisStore).prefix : undefined,
-    onLimited: (ctx, coordinate, retryAfterSeconds) => audit(ctx.caller, { action: 'rate_limit.exceeded', outcome: 'DENIED', resourceType: 'Field', resourceId: coordinate, metadata: { retryAfterSeconds } }),
-  });
-  const schema = applyAccessRules(limited, typeDefs, def.policies, {
-    onDenied: (ctx, coordinate) => audit(ctx.caller, { action: 'access.denied', outcome: 'DENIED', resourceType: 'Field', resourceId: coordinate }),
-  });
+  const defend = (built: GraphQLSchema) => {
+    const guarded = guardArguments<TCtx>(built, { onRefused: def.onInputRefused });
+    const limited = applyRateLimits<TCtx>(guarded, {
+      service: def.name,
+      store: rt.store,
+      keyPrefix: rt.store.kind === 'redis' ? (rt.store as RedisStore).prefix : undefined,
+      onLimited: (ctx, coordinate, retryAfterSeconds) => audit(ctx.caller, { action: 'rate_limit.exceeded', outcome: 'DENIED', resourceType: 'Field', resourceId: coordinate, metadata: { retryAfterSeconds } }),
+    });
+    return applyAccessRules(limited, typeDefs, def.policies, {
+      onDenied: (ctx, coordinate) => audit(ctx.caller, { action: 'access.denied', outcome: 'DENIED', resourceType: 'Field', resourceId: coordinate }),
+    });
+  };
+  // SUBGRAPH_DEFENCES=off (the benchmark's, refused in production by the configuration) measures what they cost.
+  const defended = rt.config.benchmark.subgraphDefences === 'on';
+  const schema = defended ? defend(built) : built;
+  if (!defended) rt.log.warn('subgraph defences are OFF (benchmark only): no access rules, input guards or rate limits');
   const apollo = new ApolloServer<TCtx>({
     schema,
     introspection: !rt.config.production,

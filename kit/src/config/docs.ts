@@ -1,4 +1,5 @@
 import { TEST_SETTINGS } from '../testing/settings.ts';
+import { benchmarkSettings } from './benchmark.ts';
 import { cliSettings, commonSettings } from './common.ts';
 import { routerSettings } from './router.ts';
 import { rowsOf, type SettingTree } from './setting.ts';
@@ -21,6 +22,7 @@ export const SECTIONS: SettingsSection[] = [
   { readBy: 'product', tree: productSettings },
   { readBy: 'order', tree: orderSettings },
   { readBy: 'security', tree: securitySettings },
+  { readBy: 'subgraphs (benchmark only)', tree: benchmarkSettings },
   { readBy: 'CLI', tree: cliSettings },
   { readBy: 'tests', tree: TEST_SETTINGS },
 ];

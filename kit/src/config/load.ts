@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { benchmarkSettings, checkBenchmarkSwitches } from './benchmark.ts';
 import { cliSettings, commonSettings, LOG_LEVELS } from './common.ts';
 import { checkCombinations, checkProduction } from './production.ts';
 import { routerSettings } from './router.ts';
@@ -15,6 +16,7 @@ export const SETTINGS = {
   order: orderSettings,
   security: securitySettings,
   cli: cliSettings,
+  benchmark: benchmarkSettings,
 };
 
 type Settings = ValuesOf<typeof SETTINGS>;
@@ -52,6 +54,7 @@ export function loadConfig(env: Environment = process.env, o: LoadOptions = {}):
   const problems = new Problems();
   const config = resolveConfig(readSettings(SETTINGS, env, problems));
   checkCombinations(config, problems);
+  checkBenchmarkSwitches(config, problems);
   checkProduction(config, o.services ?? SERVICE_NAMES, problems);
   problems.throwIfAny();
   return config;
