@@ -22,7 +22,11 @@ export interface ResolverTypesSpec {
 
 /** Add a subgraph here (one line), run `npm run codegen`, then type its resolvers with the generated `Resolvers`. */
 export const RESOLVER_TYPES: readonly ResolverTypesSpec[] = [
-  { subgraph: 'product', context: 'ProductContext', mappers: { Product: 'db/schema.ts#ProductRow', Category: 'db/schema.ts#CategoryRow' } },
+  {
+    subgraph: 'product',
+    context: 'ProductContext',
+    mappers: { Product: 'db/schema.ts#ProductRow', Category: 'db/schema.ts#CategoryRow', ProductConnection: 'services/catalog.service.ts#ProductPage', StockMovement: 'db/schema.ts#StockMovementRow', CategoryFacet: '{ categoryId: string; count: number }' },
+  },
   {
     subgraph: 'security',
     context: 'SecurityContext',

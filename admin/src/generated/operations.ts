@@ -69,6 +69,12 @@ export type CreateProductInput = {
   /** ISO 4217, e.g. USD. */
   currency: Scalars['String']['input'];
   categoryId?: InputMaybe<Scalars['ID']['input']>;
+  /** Up to 100 characters. */
+  brand?: InputMaybe<Scalars['String']['input']>;
+  /** At most 30. */
+  attributes?: InputMaybe<Array<ProductAttributeInput>>;
+  /** At most 10 https URLs of at most 2048 characters, without user or password. */
+  imageUrls?: InputMaybe<Array<Scalars['String']['input']>>;
   /** Stock is moved by those who may adjust it, here as in adjustStock. */
   initialStock?: InputMaybe<Scalars['Int']['input']>;
 };
@@ -104,6 +110,13 @@ export type PlaceOrderInput = {
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
 };
 
+export type ProductAttributeInput = {
+  /** 1 to 50 characters, unique within the product (case-insensitively). */
+  name: Scalars['String']['input'];
+  /** 1 to 200 characters. */
+  value: Scalars['String']['input'];
+};
+
 export type ProductFilter = {
   search?: InputMaybe<Scalars['String']['input']>;
   categoryId?: InputMaybe<Scalars['ID']['input']>;
@@ -113,6 +126,18 @@ export type ProductFilter = {
   inStock?: InputMaybe<Scalars['Boolean']['input']>;
   includeInactive?: InputMaybe<Scalars['Boolean']['input']>;
 };
+
+/** Ties are broken by id; NAME compares lower-cased names byte by byte (collation C). */
+export type ProductSort = {
+  field: ProductSortField;
+  direction?: InputMaybe<SortDirection>;
+};
+
+export type ProductSortField =
+  | 'PRICE'
+  | 'NAME'
+  /** Creation time: ASC oldest first, DESC newest first. */
+  | 'NEWEST';
 
 export type RegisterInput = {
   email: Scalars['String']['input'];
@@ -132,6 +157,10 @@ export type Severity =
   | 'HIGH'
   | 'CRITICAL';
 
+export type SortDirection =
+  | 'ASC'
+  | 'DESC';
+
 export type UpdateCategoryInput = {
   name?: InputMaybe<Scalars['String']['input']>;
   slug?: InputMaybe<Scalars['String']['input']>;
@@ -145,6 +174,12 @@ export type UpdateProductInput = {
   price?: InputMaybe<Scalars['String']['input']>;
   currency?: InputMaybe<Scalars['String']['input']>;
   categoryId?: InputMaybe<Scalars['ID']['input']>;
+  /** An empty string removes the brand. */
+  brand?: InputMaybe<Scalars['String']['input']>;
+  /** Replaces the whole list. */
+  attributes?: InputMaybe<Array<ProductAttributeInput>>;
+  /** Replaces the whole list. */
+  imageUrls?: InputMaybe<Array<Scalars['String']['input']>>;
   /** Archiving and restoring is archiveProduct's permission, whichever mutation asks. */
   active?: InputMaybe<Scalars['Boolean']['input']>;
 };

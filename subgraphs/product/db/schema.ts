@@ -16,6 +16,11 @@ export const categories = productsSchema.table(
   (t) => [uniqueIndex('categories_slug_key').on(t.slug), foreignKey({ columns: [t.parentId], foreignColumns: [t.id] })],
 );
 
+export interface ProductAttribute {
+  name: string;
+  value: string;
+}
+
 export const products = productsSchema.table(
   'products',
   {
@@ -29,12 +34,18 @@ export const products = productsSchema.table(
     categoryId: uuid('category_id').references(() => categories.id),
     stock: integer('stock').notNull().default(0),
     active: boolean('active').notNull().default(true),
+    brand: text('brand'),
+    attributes: jsonb('attributes').$type<ProductAttribute[]>().notNull().default([]),
+    imageUrls: text('image_urls').array().notNull().default(sql`'{}'::text[]`),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     uniqueIndex('products_sku_key').on(t.sku),
     index('products_created_idx').on(t.createdAt, t.id),
+    // The keysets of the PRICE and NAME sorts (services/product-sort.ts).
+    index('products_price_idx').on(t.priceCents, t.id),
+    index('products_name_idx').on(sql`lower(${t.name}) collate "C"`, t.id),
     check('products_stock_nonnegative', sql`${t.stock} >= 0`),
     check('products_price_positive', sql`${t.priceCents} > 0`),
   ],
@@ -65,7 +76,11 @@ export const stockMovements = productsSchema.table(
     id: uuid('id').primaryKey().defaultRandom(),
     productId: uuid('product_id').notNull().references(() => products.id),
     delta: integer('delta').notNull(),
+    /** initial, adjustment, reservation, release or confirmation (STOCK_MOVEMENT_KINDS). */
+    kind: text('kind').notNull().default('adjustment'),
     reason: text('reason').notNull(),
+    /** The product's stock once this movement was made; null on movements recorded before it was kept. */
+    stockAfter: integer('stock_after'),
     orderRef: text('order_ref'),
     actorId: uuid('actor_id'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
@@ -77,3 +92,4 @@ export const auditOutbox = auditOutboxTable(productsSchema);
 
 export type ProductRow = typeof products.$inferSelect;
 export type CategoryRow = typeof categories.$inferSelect;
+export type StockMovementRow = typeof stockMovements.$inferSelect;

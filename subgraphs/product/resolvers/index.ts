@@ -10,6 +10,9 @@ const typed: Resolvers = {
   Mutation: { ...productResolvers.Mutation, ...categoryResolvers.Mutation },
   Product: productResolvers.Product,
   Category: categoryResolvers.Category,
+  ProductConnection: productResolvers.ProductConnection,
+  CategoryFacet: productResolvers.CategoryFacet,
+  StockMovement: productResolvers.StockMovement,
 };
 
 // Checked against the SDL above; buildSubgraphSchema's map has no shape for __resolveReference(reference, context).

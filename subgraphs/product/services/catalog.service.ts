@@ -1,19 +1,22 @@
-import { and, asc, count as countRows, eq, gte, lte, gt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count as countRows, eq, gte, lte, sql } from 'drizzle-orm';
 import { badInput, conflict, notFound, PublicError, ErrorCode, type Caller } from '@palisade/auth';
 import { keysetPage, loadByIds, decodeCursor, POSITION_CURSOR, MAX_INT4, keysetOrder, pageSize, toConnection, type AuditWriter, type Connection, type Db } from '@palisade/kit';
-import { categories, products, type CategoryRow, type ProductRow } from '../db/schema.ts';
+import { categories, products, type CategoryRow, type ProductRow, type StockMovementRow } from '../db/schema.ts';
+import { productFacets, type ProductFacets } from './facets.ts';
+import { parseFilter, whereOf, type ParsedFilter, type ProductFilter } from './product-filter.ts';
+import * as details from './product-details.ts';
+import { sortedPage, type ProductSort } from './product-sort.ts';
+import { stockMovementsOf } from './stock-ledger.ts';
 import { parseCurrency, parsePrice } from './money.ts';
 import * as v from './validation.ts';
 import { recordMovements } from './stock.service.ts';
 
-export interface ProductFilter {
-  search?: string | null;
-  categoryId?: string | null;
-  minPrice?: string | null;
-  maxPrice?: string | null;
-  inStock?: boolean | null;
-  includeInactive?: boolean | null;
-}
+export type { ProductFilter } from './product-filter.ts';
+
+/** A page of products that remembers its filter, for the facets a client may ask of it. */
+export type ProductPage = Connection<ProductRow> & { filter: ParsedFilter };
+
+type ProductDetailsInput = { brand?: string | null; attributes?: readonly { name: string; value: string }[] | null; imageUrls?: readonly string[] | null };
 
 export class CatalogService {
   /** onStockOut: told, once committed, that an adjustment left a product with no stock (as StockService does). */
@@ -35,28 +38,17 @@ export class CatalogService {
   }
 
   /**
-   * Browsing pages by keyset over (created_at, id). Searching ranks by relevance (name above description)
-   * and pages by position, with the same opaque cursor shape to the client.
+   * Browsing pages by keyset over (created_at, id) unless sorted (product-sort.ts: keyset over the sort's key
+   * and id). Searching ranks by relevance (name above description) and pages by position unless sorted, with
+   * the same opaque cursor shape to the client.
    */
-  async list(caller: Caller, filter: ProductFilter | null | undefined, first?: number | null, after?: string | null): Promise<Connection<ProductRow>> {
+  async list(caller: Caller, filter: ProductFilter | null | undefined, first?: number | null, after?: string | null, sort?: ProductSort | null): Promise<ProductPage> {
     const size = pageSize(first);
-    const search = filter?.search?.trim() ? v.text(filter.search, 'search', 1, 100) : null;
-    const where: SQL[] = [];
-    // Who may set includeInactive is decided by its @requiresScopesToSet annotation, before this runs.
-    if (!filter?.includeInactive) where.push(eq(products.active, true));
-    const query = search ? sql`websearch_to_tsquery('english', ${search})` : null;
-    if (query) where.push(sql`search @@ ${query}`);
-    if (filter?.categoryId) {
-      const root = v.id(filter.categoryId, 'categoryId');
-      // The category and everything below it.
-      where.push(sql`${products.categoryId} in (with recursive tree as (select id from products.categories where id = ${root}::uuid union all select c.id from products.categories c join tree on c.parent_id = tree.id) select id from tree)`);
-    }
-    if (filter?.minPrice) where.push(gte(products.priceCents, parsePrice(filter.minPrice, 'minPrice')));
-    if (filter?.maxPrice) where.push(lte(products.priceCents, parsePrice(filter.maxPrice, 'maxPrice')));
-    if (filter?.inStock === true) where.push(gt(products.stock, 0));
-    if (filter?.inStock === false) where.push(eq(products.stock, 0));
-    const base = where.length ? and(...where) : undefined;
-    if (!query) return keysetPage(this.d.db, products, { where: base, first, after, direction: 'asc' });
+    const parsed = parseFilter(filter);
+    const base = whereOf(parsed);
+    const query = parsed.query;
+    if (sort) return { ...(await sortedPage(this.d.db, base, sort, first, after)), filter: parsed };
+    if (!query) return { ...(await keysetPage(this.d.db, products, { where: base, first, after, direction: 'asc' })), filter: parsed };
     const [total] = await this.d.db.select({ n: countRows() }).from(products).where(base);
     const offset = Number(decodeCursor(after, POSITION_CURSOR)?.[0] ?? 0);
     if (!Number.isInteger(offset) || offset < 0) throw badInput('after is not a valid cursor', 'after');
@@ -67,7 +59,16 @@ export class CatalogService {
       .orderBy(sql`ts_rank(search, ${query}) desc`, ...keysetOrder(products.createdAt, products.id, 'asc'))
       .limit(size + 1)
       .offset(offset);
-    return toConnection(rows, size, total?.n ?? 0, (p) => [offset + rows.indexOf(p) + 1]);
+    return { ...toConnection(rows, size, total?.n ?? 0, (p) => [offset + rows.indexOf(p) + 1]), filter: parsed };
+  }
+
+  /** Counts per category and price band for a page's filter, in one statement (facets.ts). */
+  facets(page: ProductPage): Promise<ProductFacets> {
+    return productFacets(this.d.db, page.filter);
+  }
+
+  stockMovements(productId: string, first?: number | null, after?: string | null): Promise<Connection<StockMovementRow>> {
+    return stockMovementsOf(this.d.db, productId, first, after);
   }
 
   listCategories(): Promise<CategoryRow[]> {
@@ -91,7 +92,7 @@ export class CatalogService {
     });
   }
 
-  async createProduct(caller: Caller, input: { sku: string; name: string; description: string; price: string; currency: string; categoryId?: string | null; initialStock?: number | null }): Promise<ProductRow> {
+  async createProduct(caller: Caller, input: { sku: string; name: string; description: string; price: string; currency: string; categoryId?: string | null; initialStock?: number | null } & ProductDetailsInput): Promise<ProductRow> {
     const values = {
       sku: v.sku(input.sku),
       name: v.text(input.name, 'name', 1, 200),
@@ -100,19 +101,22 @@ export class CatalogService {
       currency: parseCurrency(input.currency),
       categoryId: input.categoryId ? v.id(input.categoryId, 'categoryId') : null,
       stock: v.count(input.initialStock ?? 0, 'initialStock', 0, 1_000_000),
+      brand: input.brand != null ? details.brand(input.brand) : null,
+      attributes: input.attributes ? details.attributes(input.attributes) : [],
+      imageUrls: input.imageUrls ? details.imageUrls(input.imageUrls) : [],
     };
     return this.d.db.transaction(async (tx) => {
       if (values.categoryId && !(await tx.select({ id: categories.id }).from(categories).where(eq(categories.id, values.categoryId))).length)
         throw badInput('categoryId does not exist', 'categoryId');
       const [row] = await tx.insert(products).values(values).onConflictDoNothing().returning();
       if (!row) throw conflict('A product with that SKU already exists');
-      if (row.stock > 0) await recordMovements(tx, [{ productId: row.id, delta: row.stock, reason: 'initial stock', actorId: caller.userId }]);
+      if (row.stock > 0) await recordMovements(tx, [{ productId: row.id, delta: row.stock, kind: 'initial', reason: 'initial stock', stockAfter: row.stock, actorId: caller.userId }]);
       await this.d.audit(tx, caller, { action: 'product.created', outcome: 'SUCCESS', resourceType: 'Product', resourceId: row.id, metadata: { sku: row.sku } });
       return row;
     });
   }
 
-  async updateProduct(caller: Caller, id: string, input: { name?: string | null; description?: string | null; price?: string | null; currency?: string | null; categoryId?: string | null; active?: boolean | null }): Promise<ProductRow> {
+  async updateProduct(caller: Caller, id: string, input: { name?: string | null; description?: string | null; price?: string | null; currency?: string | null; categoryId?: string | null; active?: boolean | null } & ProductDetailsInput): Promise<ProductRow> {
     const pid = v.id(id, 'id');
     const changes: Partial<typeof products.$inferInsert> = {};
     if (input.name != null) changes.name = v.text(input.name, 'name', 1, 200);
@@ -121,6 +125,9 @@ export class CatalogService {
     if (input.currency != null) changes.currency = parseCurrency(input.currency);
     if (input.categoryId !== undefined) changes.categoryId = input.categoryId ? v.id(input.categoryId, 'categoryId') : null;
     if (input.active != null) changes.active = input.active;
+    if (input.brand != null) changes.brand = details.brand(input.brand);
+    if (input.attributes != null) changes.attributes = details.attributes(input.attributes);
+    if (input.imageUrls != null) changes.imageUrls = details.imageUrls(input.imageUrls);
     if (Object.keys(changes).length === 0) throw badInput('input changes nothing');
     return this.d.db.transaction(async (tx) => {
       try {
@@ -165,7 +172,7 @@ export class CatalogService {
         if (delta > 0) throw badInput(`stock cannot exceed ${MAX_INT4}`, 'delta');
         throw new PublicError(ErrorCode.OUT_OF_STOCK, `Only ${exists.stock} in stock; cannot remove ${-delta}`);
       }
-      await recordMovements(tx, [{ productId: pid, delta, reason: why, actorId: caller.userId }]);
+      await recordMovements(tx, [{ productId: pid, delta, kind: 'adjustment', reason: why, stockAfter: row.stock, actorId: caller.userId }]);
       await this.d.audit(tx, caller, { action: 'product.stock_adjusted', outcome: 'SUCCESS', resourceType: 'Product', resourceId: pid, metadata: { delta, reason: why, stock: row.stock } });
       return row;
     });

@@ -21,8 +21,14 @@ export function parseReserveRequest(body: unknown): ReserveRequest | null {
   return { orderRef: b.orderRef, items: b.items.map((i) => ({ productId: i.productId, quantity: i.quantity })) };
 }
 
-/** Records a stock change with its reason, in the transaction that made it. */
-export async function recordMovements(tx: Tx, rows: { productId: string; delta: number; reason: string; orderRef?: string | null; actorId?: string | null }[]) {
+export const STOCK_MOVEMENT_KINDS = ['initial', 'adjustment', 'reservation', 'release', 'confirmation'] as const;
+export type StockMovementKind = (typeof STOCK_MOVEMENT_KINDS)[number];
+
+/** Records a stock change with its reason and the stock it left, in the transaction that made it: the ledger. */
+export async function recordMovements(
+  tx: Tx,
+  rows: { productId: string; delta: number; kind: StockMovementKind; reason: string; stockAfter: number; orderRef?: string | null; actorId?: string | null }[],
+) {
   if (rows.length) await tx.insert(stockMovements).values(rows.map((r) => ({ ...r, orderRef: r.orderRef ?? null, actorId: r.actorId ?? null })));
 }
 
@@ -59,14 +65,19 @@ export class StockService {
         if (p.stock < quantity) return { ok: false, code: 'OUT_OF_STOCK', productId, message: `Not enough stock for ${p.name}` };
       }
       const items: ReservedItem[] = [];
+      const left = new Map<string, number>();
       for (const [productId, quantity] of wanted) {
         const p = byId.get(productId)!;
-        const [left] = await tx.update(products).set({ stock: sql`${products.stock} - ${quantity}`, updatedAt: new Date() }).where(eq(products.id, productId)).returning({ stock: products.stock });
-        if (left?.stock === 0) emptied.push(productId);
+        const [row] = await tx.update(products).set({ stock: sql`${products.stock} - ${quantity}`, updatedAt: new Date() }).where(eq(products.id, productId)).returning({ stock: products.stock });
+        if (row?.stock === 0) emptied.push(productId);
+        left.set(productId, row?.stock ?? p.stock - quantity);
         items.push({ productId, name: p.name, quantity, unitPriceCents: p.priceCents, currency: p.currency });
       }
       await tx.insert(stockReservations).values({ orderRef: req.orderRef, items });
-      await recordMovements(tx, items.map((i) => ({ productId: i.productId, delta: -i.quantity, reason: 'order reserved', orderRef: req.orderRef, actorId: caller?.userId })));
+      await recordMovements(
+        tx,
+        items.map((i) => ({ productId: i.productId, delta: -i.quantity, kind: 'reservation', reason: 'order reserved', stockAfter: left.get(i.productId)!, orderRef: req.orderRef, actorId: caller?.userId })),
+      );
       await this.d.audit(tx, caller, { action: 'product.stock_adjusted', outcome: 'SUCCESS', resourceType: 'Order', resourceId: req.orderRef, metadata: { reason: 'order reserved', items: items.map((i) => ({ productId: i.productId, delta: -i.quantity })) } });
       return { ok: true, items };
     });
@@ -74,14 +85,19 @@ export class StockService {
     return answer;
   }
 
-  /** The order is stored: its reservation no longer expires. */
+  /** The order is stored: its reservation no longer expires. The ledger notes it (no stock moves). */
   async confirm(orderRef: string): Promise<{ confirmed: boolean }> {
-    const [row] = await this.d.db
-      .update(stockReservations)
-      .set({ status: 'confirmed' })
-      .where(and(eq(stockReservations.orderRef, orderRef), eq(stockReservations.status, 'pending')))
-      .returning({ orderRef: stockReservations.orderRef });
-    return { confirmed: Boolean(row) };
+    return this.d.db.transaction(async (tx) => {
+      const [row] = await tx
+        .update(stockReservations)
+        .set({ status: 'confirmed' })
+        .where(and(eq(stockReservations.orderRef, orderRef), eq(stockReservations.status, 'pending')))
+        .returning({ items: stockReservations.items });
+      if (!row) return { confirmed: false };
+      const stocks = await tx.select({ id: products.id, stock: products.stock }).from(products).where(inArray(products.id, row.items.map((i) => i.productId)));
+      await recordMovements(tx, stocks.map((p) => ({ productId: p.id, delta: 0, kind: 'confirmation', reason: 'order confirmed', stockAfter: p.stock, orderRef })));
+      return { confirmed: true };
+    });
   }
 
   /** Puts an order's stock back; a second release of the same order changes nothing. */
@@ -93,8 +109,12 @@ export class StockService {
         .where(and(eq(stockReservations.orderRef, orderRef), ne(stockReservations.status, 'released'), isNull(stockReservations.releasedAt)))
         .returning();
       if (!res) return { released: false };
-      for (const i of res.items) await tx.update(products).set({ stock: sql`${products.stock} + ${i.quantity}`, updatedAt: new Date() }).where(eq(products.id, i.productId));
-      await recordMovements(tx, res.items.map((i) => ({ productId: i.productId, delta: i.quantity, reason, orderRef, actorId: caller?.userId })));
+      const moved = [];
+      for (const i of res.items) {
+        const [row] = await tx.update(products).set({ stock: sql`${products.stock} + ${i.quantity}`, updatedAt: new Date() }).where(eq(products.id, i.productId)).returning({ stock: products.stock });
+        if (row) moved.push({ productId: i.productId, delta: i.quantity, kind: 'release' as const, reason, stockAfter: row.stock, orderRef, actorId: caller?.userId });
+      }
+      await recordMovements(tx, moved);
       await this.d.audit(tx, caller, { action: 'product.stock_adjusted', outcome: 'SUCCESS', resourceType: 'Order', resourceId: orderRef, metadata: { reason, items: res.items.map((i) => ({ productId: i.productId, delta: i.quantity })) } });
       return { released: true };
     });
