@@ -1,12 +1,16 @@
 import autocannon from 'autocannon';
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { childEnvironment, SUBGRAPH_NAMES, type SubgraphName } from '@palisade/kit';
 import { backing, bench } from './settings.ts';
+import { cpuSeconds, processTree } from './processes.ts';
+import { soak } from './soak.ts';
+import { benchWorkloads, type Workload } from './workloads.ts';
+import { report, type Row } from './report.ts';
 import { freePort, startThrowawayPostgres, startThrowawayRedis, waitFor } from '@palisade/kit/testing/real-servers';
 import { createTestDatabase, testRedisPrefix } from '@palisade/kit/testing/databases';
 
@@ -22,18 +26,22 @@ const USERS = 100;
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
-const ALL_GATEWAYS = [
+// BENCH_ROUTER_WORKERS=2 adds Palisade as the router entry runs it with ROUTER_WORKERS=2 (selected with palisade).
+const WORKERS = bench.routerWorkers;
+const WORKERS_TARGET = `Palisade (${WORKERS} workers)`;
+const ALL_GATEWAYS: [string, string][] = [
   ['Palisade (security on)', 'palisade'],
+  ...(WORKERS > 1 ? [[WORKERS_TARGET, 'palisade-workers'] as [string, string]] : []),
   ['Palisade (security off)', 'palisade-no-defences'],
   ['Apollo Gateway (bare)', 'apollo'],
   ['Hive Gateway', 'hive'],
-] as const;
-type Target = (typeof ALL_GATEWAYS)[number][0];
+];
+type Target = string;
 // BENCH_GATEWAYS=palisade,apollo and BENCH_WORKLOADS=storefront narrow a run; BENCH_PROFILE=palisade (or a subgraph's
 // name) writes a V8 CPU profile of that process to BENCH_PROFILE_DIR (default .data/profiles) when the run ends.
 const gatewayFilter = bench.gateways && new Set(bench.gateways);
 const workloadFilter = bench.workloads && new Set(bench.workloads);
-const GATEWAYS = ALL_GATEWAYS.filter(([, kind]) => !gatewayFilter || gatewayFilter.has(kind));
+const GATEWAYS = bench.soak.seconds ? [] : ALL_GATEWAYS.filter(([, kind]) => !gatewayFilter || gatewayFilter.has(kind) || (kind === 'palisade-workers' && gatewayFilter.has('palisade')));
 const profileDir = bench.profileDir ?? join(root, '.data', 'profiles');
 const profiled = new Set(bench.profile);
 
@@ -84,13 +92,6 @@ process.on('uncaughtException', async (err) => {
   process.exit(1);
 });
 
-
-/** CPU seconds a process has used (user + system), from /proc: what the work cost, not what the clock said. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-}
-
 log(`starting the subgraphs (a process each) on real Postgres and Redis …`);
 // Security first: the others' audit relays and the product catalog seed reach it at start.
 const subgraphs: Partial<Record<SubgraphName, ChildProcess>> = {};
@@ -101,7 +102,7 @@ for (const name of ['security', 'user', 'product', 'order'] as const) {
 
 log('starting the gateways (a process each) …');
 async function startGateway(kind: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawnService('e2e/bench/gateway.ts', [kind], { PORT: '0', TRUST_PROXY_HOPS: '1' }, profiled.has(kind));
+  const child = spawnService('e2e/bench/gateway.ts', [kind], { PORT: '0', TRUST_PROXY_HOPS: '1', ROUTER_WORKERS: String(WORKERS) }, profiled.has(kind));
   const url = await new Promise<string>((resolve, reject) => {
     child.once('message', (m) => resolve((m as { url: string }).url));
     child.once('exit', (code) => reject(new Error(`${kind} exited with ${code}; see ${join(work, 'services.log')}`)));
@@ -111,7 +112,8 @@ async function startGateway(kind: string): Promise<{ url: string; child: ChildPr
 const gateways = new Map<Target, { url: string; child: ChildProcess }>();
 await Promise.all(GATEWAYS.map(async ([target, kind]) => gateways.set(target, await startGateway(kind))));
 // Seeding goes through Palisade's router even when it is not measured.
-const palisade = (gateways.get('Palisade (security on)') ?? (await startGateway('palisade'))).url;
+const seeder = gateways.get('Palisade (security on)') ?? (await startGateway('palisade'));
+const palisade = seeder.url;
 
 async function gql<T>(token: string | null, query: string, variables?: object): Promise<T> {
   const res = await fetch(palisade, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify({ query, variables }) });
@@ -139,40 +141,7 @@ for (let i = 0; i < USERS; i += 10) {
   );
 }
 
-interface Workload {
-  query: string;
-  variables: object;
-  /** The caller for the n-th request, and a string its answer must contain. */
-  caller(n: number): { token: string | null; expect: string; from?: string };
-}
-const WORKLOADS: Record<string, Workload> = {
-  catalog: {
-    query: 'query Catalog { products(first: 20) { totalCount edges { node { id name price { amount currency } inStock category { name } } } } }',
-    variables: {},
-    caller: () => ({ token: null, expect: '"category":{"name":' }),
-  },
-  // The same page for 100 anonymous visitors at different addresses (through one trusted proxy): different
-  // callers to Palisade, whose merging then has nothing to share; the peers see no difference.
-  'catalog (100 visitors)': {
-    query: 'query Catalog { products(first: 20) { totalCount edges { node { id name price { amount currency } inStock category { name } } } } }',
-    variables: {},
-    caller: (n) => ({ token: null, expect: '"category":{"name":', from: `10.0.0.${n % 100}` }),
-  },
-  storefront: {
-    query: 'query MyAccount { me { displayName orders(first: 5) { edges { node { id status total { amount } items { quantity product { name price { amount } } } } } } } }',
-    variables: {},
-    // Each answer must be the asker's own account: a gateway that merged different callers' calls fails here.
-    caller: (n) => {
-      const u = users[n % users.length]!;
-      return { token: u.token, expect: `"displayName":"${u.name}","orders":{"edges":[{"node":{"id":` };
-    },
-  },
-  placeOrder: {
-    query: 'mutation PlaceOrder($i: PlaceOrderInput!) { placeOrder(input: $i) { id total { amount } } }',
-    variables: { i: { items: [{ productId, quantity: 1 }], shippingAddress: address } },
-    caller: (n) => ({ token: users[n % users.length]!.token, expect: '"placeOrder":{"id":' }),
-  },
-};
+const WORKLOADS = benchWorkloads(users, productId, address);
 
 async function subgraphOperations(): Promise<number> {
   let total = 0;
@@ -192,7 +161,9 @@ async function measure(target: Target, w: Workload, seconds: number) {
   if (!sample.ok || !text.includes(probe.expect)) throw new Error(`${target} answers ${sample.status} ${text.slice(0, 500)}`);
   let n = 0;
   let wrong = 0;
-  const cpu0 = { gateway: cpuSeconds(child.pid!), subgraphs: SUBGRAPH_NAMES.reduce((s, name) => s + cpuSeconds(subgraphs[name]!.pid!), 0) };
+  // A gateway's CPU is its whole process tree's: the workers' and their primary's.
+  const subgraphPids = SUBGRAPH_NAMES.map((name) => subgraphs[name]!.pid!);
+  const cpu0 = { gateway: cpuSeconds(processTree(child.pid!)), subgraphs: cpuSeconds(subgraphPids) };
   const ops0 = await subgraphOperations();
   const result = await autocannon({
     url,
@@ -217,7 +188,7 @@ async function measure(target: Target, w: Workload, seconds: number) {
   // Requests autocannon abandoned at the end are still running in the gateway: let them finish before reading.
   await new Promise((r) => setTimeout(r, 1_000));
   const done = result.requests.total || 1;
-  const cpu = { gateway: cpuSeconds(child.pid!) - cpu0.gateway, subgraphs: SUBGRAPH_NAMES.reduce((s, name) => s + cpuSeconds(subgraphs[name]!.pid!), 0) - cpu0.subgraphs };
+  const cpu = { gateway: cpuSeconds(processTree(child.pid!)) - cpu0.gateway, subgraphs: cpuSeconds(subgraphPids) - cpu0.subgraphs };
   return {
     rps: result.requests.average,
     p50: result.latency.p50,
@@ -230,8 +201,34 @@ async function measure(target: Target, w: Workload, seconds: number) {
   };
 }
 
+const machine = `Machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+async function finish(): Promise<never> {
+  await stopAll();
+  output.end();
+  await database.drop();
+  await pg?.stop();
+  await redis?.stop();
+  rmSync(work, { recursive: true, force: true });
+  process.exit(0);
+}
+
+// BENCH_SOAK_SECONDS: no cells; the selected workloads in turn on Palisade (BENCH_ROUTER_WORKERS of it) for that long.
+if (bench.soak.seconds) {
+  const router = WORKERS > 1 ? await startGateway('palisade-workers') : seeder;
+  // A worker's /metrics is one worker's here (the benchmark's gateway does not add them up): no heap figure then.
+  const processes = {
+    [WORKERS > 1 ? WORKERS_TARGET : 'Palisade router']: { pids: () => processTree(router.child.pid!), metrics: WORKERS > 1 ? undefined : router.url.replace(/graphql$/, 'metrics') },
+    ...Object.fromEntries(SUBGRAPH_NAMES.map((n) => [`${n} subgraph`, { pids: () => [subgraphs[n]!.pid!], metrics: `http://127.0.0.1:${ports[n]}/metrics` }])),
+  };
+  const mixed = Object.entries(WORKLOADS).filter(([name]) => !workloadFilter || workloadFilter.has(name)).map(([, w]) => w);
+  log(`soaking Palisade for ${bench.soak.seconds}s …`);
+  const lines = await soak({ url: router.url, workloads: mixed, seconds: bench.soak.seconds, warmupSeconds: bench.soak.warmupSeconds, sampleSeconds: bench.soak.sampleSeconds, connections: CONNECTIONS, processes });
+  console.log([machine, '', ...lines].join('\n'));
+  await finish();
+}
+
 type Measured = Awaited<ReturnType<typeof measure>>;
-const rows: ({ target: Target; workload: string } & Measured)[] = [];
+const rows: Row[] = [];
 const workloads = Object.entries(WORKLOADS).filter(([name]) => !workloadFilter || workloadFilter.has(name));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 for (const [workload, w] of workloads) {
@@ -250,34 +247,6 @@ for (const [workload, w] of workloads) {
   }
 }
 
-const row = (t: Target, w: string) => rows.find((r) => r.target === t && r.workload === w);
-const ratio = (a: number | undefined, b: number | undefined) => (a && b ? `${(a / b).toFixed(2)}×` : '–');
-const lines = [
-  `Machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; median of ${ROUNDS} rounds of ${SECONDS}s per cell, ${CONNECTIONS} connections; each gateway and subgraph a process of its own`,
-  '',
-  '| workload | gateway | req/s | p50 ms | p99 ms | errors | wrong answers | gateway CPU ms/req | subgraph CPU ms/req | subgraph calls/req |',
-  '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-  ...rows.map((r) => `| ${r.workload} | ${bench.subgraphDefences === 'off' && r.target.startsWith('Palisade') ? r.target.replace(')', ', subgraph defences off)') : r.target} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${r.wrong} | ${r.gatewayCpuMs.toFixed(2)} | ${r.subgraphCpuMs.toFixed(2)} | ${r.subgraphCalls.toFixed(2)} |`),
-  '',
-  'Throughput is of the whole system on this machine (gateway, subgraphs, Postgres, Redis and the load generator share it); "per gateway core" divides the gateways\' own CPU per request.',
-  '',
-  '| workload | security overhead | Palisade ÷ Apollo Gateway | Palisade ÷ Hive Gateway | per gateway core: ÷ Apollo | per gateway core: ÷ Hive |',
-  '|---|---:|---:|---:|---:|---:|',
-  ...workloads.map(([w]) => {
-    const on = row('Palisade (security on)', w);
-    const off = row('Palisade (security off)', w);
-    const apollo = row('Apollo Gateway (bare)', w);
-    const hive = row('Hive Gateway', w);
-    const overhead = on && off ? `${(((off.rps - on.rps) / off.rps) * 100).toFixed(1)}%` : '–';
-    return `| ${w} | ${overhead} | ${ratio(on?.rps, apollo?.rps)} | ${ratio(on?.rps, hive?.rps)} | ${ratio(apollo?.gatewayCpuMs, on?.gatewayCpuMs)} | ${ratio(hive?.gatewayCpuMs, on?.gatewayCpuMs)} |`;
-  }),
-];
-console.log(lines.join('\n'));
-
-await stopAll();
-output.end();
-await database.drop();
-await pg?.stop();
-await redis?.stop();
-rmSync(work, { recursive: true, force: true });
-process.exit(0);
+const peaks: [string, number[]][] = [...[...gateways].map(([target, g]) => [target, processTree(g.child.pid!)] as [string, number[]]), ...SUBGRAPH_NAMES.map((n) => [`${n} subgraph`, [subgraphs[n]!.pid!]] as [string, number[]])];
+console.log(report({ machine, rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, rows, workloads: workloads.map(([w]) => w), subgraphDefencesOff: bench.subgraphDefences === 'off', workers: WORKERS, workersTarget: WORKERS_TARGET, peaks }).join('\n'));
+await finish();
