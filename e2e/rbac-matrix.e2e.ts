@@ -87,6 +87,7 @@ const FIXTURES: Record<string, (a: Actor) => Promise<Call>> = {
   'Query.mySessions': async () => ({ query: '{ mySessions { id } }' }),
   'Query.product': async () => ({ query: 'query($id: ID!) { product(id: $id) { id name } }', variables: { id: productId } }),
   'Query.products': async () => ({ query: '{ products(first: 2) { totalCount } }' }),
+  'Query.stockMovements': async () => ({ query: 'query($id: ID!) { stockMovements(productId: $id, first: 1) { totalCount } }', variables: { id: productId } }),
   'Query.categories': async () => ({ query: '{ categories { id } }' }),
   'Query.order': async (a) => ({ query: 'query($id: ID!) { order(id: $id) { id } }', variables: { id: await orderBy(a.id ? a.client : await env.asCustomer()) } }),
   'Query.orders': async () => ({ query: '{ orders(first: 1) { totalCount } }' }),

@@ -21,13 +21,18 @@ const NAME = /^[_A-Za-z][_A-Za-z0-9]*$/;
  */
 export function withoutValues(message: string): string {
   const m = COERCION.exec(message);
+  // An object's keys are printed unquoted, so a key holding a quote or a semicolon defeats the pattern: then
+  // nothing after the variable's name is repeated.
+  const unparsed = /^(Variable "\$[_A-Za-z0-9]+") got invalid value /.exec(message);
+  if (!m && unparsed) return `${unparsed[1]} got an invalid value.`;
   if (!m) return message.replace(/^(Expected value of type "[^"]+"), found [\s\S]*$/, '$1.');
   const [, variable, at, reason = ''] = m;
   const said = reason
     .replace(/^([A-Za-z]+ cannot represent [^:]*?):[\s\S]*$/, '$1.')
     .replace(/^Value (?:"(?:[^"\\]|\\.)*"|[\s\S]*?) does not exist in ("[_A-Za-z0-9]+" enum\.)[\s\S]*$/, 'Value does not exist in $1')
-    .replace(/^Field ("(?:[^"\\]|\\.)*") is not defined by type ("[_A-Za-z0-9]+")\.[\s\S]*$/, (_all, field: string, type: string) =>
-      `Field ${NAME.test(field.slice(1, -1)) ? field : 'with that name'} is not defined by type ${type}.`,
+    // The unknown key is printed raw (quotes and all): everything up to the last `" is not defined` is its name.
+    .replace(/^Field "([\s\S]*)" is not defined by type ("[_A-Za-z0-9]+")\.[\s\S]*$/, (_all, field: string, type: string) =>
+      `Field ${NAME.test(field) ? `"${field}"` : 'with that name'} is not defined by type ${type}.`,
     );
   const path = at && /^"[$_A-Za-z0-9.[\]]*"$/.test(at) ? ` at ${at}` : '';
   return `${variable} got an invalid value${path}; ${said}`;
