@@ -29,10 +29,10 @@ export function attributes(list: readonly { name: string; value: string }[]): Pr
   if (list.length > MAX_ATTRIBUTES) throw badInput(`input.attributes holds at most ${MAX_ATTRIBUTES}`, 'input.attributes');
   const seen = new Set<string>();
   return list.map((a, i) => {
-    const name = plain(a.name, `input.attributes[${i}].name`, 1, MAX_ATTRIBUTE_NAME);
-    const value = plain(a.value, `input.attributes[${i}].value`, 1, MAX_ATTRIBUTE_VALUE);
+    const name = plain(a.name, `input.attributes.${i}.name`, 1, MAX_ATTRIBUTE_NAME);
+    const value = plain(a.value, `input.attributes.${i}.value`, 1, MAX_ATTRIBUTE_VALUE);
     const key = name.toLowerCase();
-    if (seen.has(key)) throw badInput(`input.attributes[${i}].name repeats "${name}"`, `input.attributes[${i}].name`);
+    if (seen.has(key)) throw badInput(`input.attributes.${i}.name repeats an earlier name`, `input.attributes.${i}.name`);
     seen.add(key);
     return { name, value };
   });
@@ -62,5 +62,5 @@ export function imageUrl(value: string, path: string): string {
 
 export function imageUrls(list: readonly string[]): string[] {
   if (list.length > MAX_IMAGE_URLS) throw badInput(`input.imageUrls holds at most ${MAX_IMAGE_URLS}`, 'input.imageUrls');
-  return list.map((u, i) => imageUrl(u, `input.imageUrls[${i}]`));
+  return list.map((u, i) => imageUrl(u, `input.imageUrls.${i}`));
 }
