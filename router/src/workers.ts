@@ -94,17 +94,19 @@ export function superviseWorkers(count: number, log: Logger): void {
     if (stopping) return;
     stopping = true;
     if (signal) log.info({ signal, workers: Object.keys(cluster.workers ?? {}).length }, 'router stopping its workers');
+    // A worker still starting holds no request: ended by the signal, it is as clean as one that drained.
+    const clean = (w: Worker, code: number | null) => code === 0 || !upSince.has(w.id);
     const exits = Object.values(cluster.workers ?? {}).map(
-      (w) => new Promise<boolean>((resolve) => (w!.isDead() ? resolve(w!.process.exitCode === 0) : (w!.once('exit', (code) => resolve(code === 0)), w!.process.kill('SIGTERM')))),
+      (w) => new Promise<boolean>((resolve) => (w!.isDead() ? resolve(clean(w!, w!.process.exitCode)) : (w!.once('exit', (code) => resolve(clean(w!, code))), w!.process.kill('SIGTERM')))),
     );
     const force = setTimeout(() => {
       log.error('router workers did not drain in time');
       for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
       process.exit(1);
     }, DRAIN_MS).unref();
-    const clean = (await Promise.all(exits)).every(Boolean);
+    const drained = (await Promise.all(exits)).every(Boolean);
     clearTimeout(force);
-    process.exit(exitCode || (clean ? 0 : 1));
+    process.exit(exitCode || (drained ? 0 : 1));
   };
   process.on('SIGTERM', () => void shutdown(0, 'SIGTERM'));
   process.on('SIGINT', () => void shutdown(0, 'SIGINT'));
