@@ -22,12 +22,17 @@ export function availableCores(cpuMax = readCpuMax()): number {
   return Math.max(1, Math.min(cores, Math.ceil(quota / period)));
 }
 
+/** The quota and period of cgroup v2 (`cpu.max`), else of cgroup v1 (`-1` there: no quota). */
 function readCpuMax(): string | null {
-  try {
-    return readFileSync('/sys/fs/cgroup/cpu.max', 'utf8');
-  } catch {
-    return null;
-  }
+  const read = (file: string) => {
+    try {
+      return readFileSync(file, 'utf8').trim();
+    } catch {
+      return null;
+    }
+  };
+  const quota = read('/sys/fs/cgroup/cpu/cpu.cfs_quota_us');
+  return read('/sys/fs/cgroup/cpu.max') ?? (quota && quota !== '-1' ? `${quota} ${read('/sys/fs/cgroup/cpu/cpu.cfs_period_us') ?? 100_000}` : null);
 }
 
 /**
