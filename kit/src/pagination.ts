@@ -30,9 +30,12 @@ export const KEYSET_CURSOR: readonly CursorPart[] = ['timestamp', 'uuid'];
 /** Pages by a number: an offset into ranked results, or a sequence. */
 export const POSITION_CURSOR: readonly CursorPart[] = ['position'];
 
+/** Only the exact form we write: anything else (a 30th of February, year 0, ±275760) is not ours. */
+export const isCursorTimestamp = (v: unknown): v is string =>
+  typeof v === 'string' && v.length === 24 && !Number.isNaN(Date.parse(v)) && new Date(v).toISOString() === v && !v.startsWith('0000');
+
 const validPart: Record<CursorPart, (v: unknown) => boolean> = {
-  // Only the exact form we write: anything else (a 30th of February, year 0, ±275760) is not ours.
-  timestamp: (v) => typeof v === 'string' && v.length === 24 && !Number.isNaN(Date.parse(v)) && new Date(v).toISOString() === v && !v.startsWith('0000'),
+  timestamp: isCursorTimestamp,
   uuid: isUuid,
   position: (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0,
 };

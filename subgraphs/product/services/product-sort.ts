@@ -1,6 +1,6 @@
 import { and, count, sql, type SQL } from 'drizzle-orm';
 import { badInput } from '@palisade/auth';
-import { encodeCursor, isUuid, keysetAfter, keysetOrder, pageSize, type Connection, type Db } from '@palisade/kit';
+import { encodeCursor, isCursorTimestamp, isUuid, keysetAfter, keysetOrder, MAX_INT4, pageSize, type Connection, type Db } from '@palisade/kit';
 import { products, type ProductRow } from '../db/schema.ts';
 
 export type ProductSortField = 'PRICE' | 'NAME' | 'NEWEST';
@@ -18,10 +18,12 @@ const MAX_NAME_KEY = 1000;
  * order does not depend on the database's locale. Cursors name the sort they were made for.
  */
 const KEYS: Record<ProductSortField, { expr: SQL; valid: (v: unknown) => boolean }> = {
-  PRICE: { expr: sql`${products.priceCents}`, valid: (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 },
-  NAME: { expr: sql`lower(${products.name}) collate "C"`, valid: (v) => typeof v === 'string' && v.length <= MAX_NAME_KEY },
+  // Within the column's integer range: a bigger number would fail the ::integer cast in Postgres.
+  PRICE: { expr: sql`${products.priceCents}`, valid: (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= MAX_INT4 },
+  // Postgres text cannot hold NUL: the comparison would fail there instead of here.
+  NAME: { expr: sql`lower(${products.name}) collate "C"`, valid: (v) => typeof v === 'string' && v.length <= MAX_NAME_KEY && !v.includes('\u0000') },
   // Milliseconds, as kit's keyset over created_at: the form a cursor can carry back exactly.
-  NEWEST: { expr: sql`date_trunc('milliseconds', ${products.createdAt})`, valid: (v) => typeof v === 'string' && v.length === 24 && new Date(v).toISOString() === v },
+  NEWEST: { expr: sql`date_trunc('milliseconds', ${products.createdAt})`, valid: isCursorTimestamp },
 };
 
 const tagOf = (s: ProductSort) => `${s.field}:${s.direction ?? 'ASC'}`;

@@ -89,6 +89,25 @@ describe('sorted product pages', () => {
     );
   });
 
+  it('answers every forged cursor of the right sort with data or BAD_USER_INPUT, never an internal error', async () => {
+    const q = 'query($s: ProductSort, $a: String) { products(sort: $s, first: 1, after: $a) { totalCount } }';
+    const key = fc.oneof(
+      fc.integer({ min: -1, max: 2 ** 53 }),
+      fc.constantFrom(2 ** 31, 2 ** 31 - 1, 1e300, -0, 0.5, '0000-01-01T00:00:00.000Z', '-000001-01-01T00:00:00.000Z', '2030-01-01T00:00:00.000Z', 'a\u0000b', '\ud800'),
+      fc.string({ maxLength: 30 }),
+      fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...SORTS), key, fc.uuid(), async (sort, k, id) => {
+        const a = Buffer.from(JSON.stringify([`${sort.field}:${sort.direction}`, k, id])).toString('base64url');
+        const r = await signedSubgraphRequest(sg.url, 'product', anon, q, { s: sort, a });
+        const codes = r.body.errors?.map((e) => e.extensions?.code) ?? [];
+        expect(codes.filter((c) => c !== 'BAD_USER_INPUT'), `${sort.field} ${JSON.stringify(k)}`).toEqual([]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('refuses a cursor made for another sort or for the default order, and sorts a search when asked', async () => {
     const categoryId = await freshCategory();
     const tag = `sortq${randomUUID().replace(/[^a-f]/g, '')}`;
