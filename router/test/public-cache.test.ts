@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'graphql';
 import { ApolloGateway } from '@apollo/gateway';
-import { loadConfig } from '@palisade/kit';
+import { loadConfig, openStore } from '@palisade/kit';
 import { loadSupergraph } from '../src/supergraph.ts';
 import { onlyFields, publicProductFields } from '../src/plugins/public-cache/public-fields.ts';
-import { effectiveBudget } from '../src/plugins/public-cache/visitor-budget.ts';
+import { effectiveBudget, visitorBudget } from '../src/plugins/public-cache/visitor-budget.ts';
 
 const sdl = loadSupergraph();
 
@@ -47,5 +47,22 @@ describe('the budget a hit spends', () => {
   it('RATE_LIMITS’ Query override and RATE_LIMIT_SCALE apply as in the subgraphs', () => {
     expect(effectiveBudget({ limit: 3000, duration: 60 }, { scale: 2, overrides: {} })).toEqual({ limit: 6000, duration: 60 });
     expect(effectiveBudget({ limit: 3000, duration: 60 }, { scale: 0.5, overrides: { Query: { limit: 100, duration: 10 } } })).toEqual({ limit: 50, duration: 10 });
+  });
+
+  it('charges a page by its size, also when the size is a variable left to its declared default', async () => {
+    const gateway = new ApolloGateway({ supergraphSdl: sdl });
+    const { schema } = await gateway.load();
+    await gateway.stop();
+    // 100 points: a page of 60 passes, a second one does not, however the 60 is written.
+    for (const [q, variables] of [
+      ['{ products(first: 60) { totalCount } }', {}],
+      ['query($n: Int) { products(first: $n) { totalCount } }', { n: 60 }],
+      ['query($n: Int = 60) { products(first: $n) { totalCount } }', {}],
+    ] as const) {
+      const budget = visitorBudget(openStore(undefined), { limit: 100, duration: 60 }, sdl);
+      const charge = () => budget.charge(schema, parse(q), variables, '203.0.113.7');
+      expect(await charge()).toEqual({ ok: true });
+      expect((await charge()).ok, q).toBe(false);
+    }
   });
 });

@@ -79,6 +79,14 @@ function rootListSizes(supergraphSdl: string) {
 /** kit's cost: a list field its page size (the slicing argument, else @listSize's assumed size), anything else 1. */
 function costOf(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>, sizes: Map<string, ReturnType<typeof listSizeOf>>) {
   const info = new TypeInfo(schema);
+  // An omitted variable takes its declared default, as the subgraph's coerced arguments do: `($n: Int = 500)`
+  // sent without `n` costs 500 there, so it must here too.
+  const declared: Record<string, unknown> = {};
+  for (const d of document.definitions) {
+    if (d.kind !== Kind.OPERATION_DEFINITION) continue;
+    for (const v of d.variableDefinitions ?? []) if (v.defaultValue) declared[v.variable.name.value] = valueFromASTUntyped(v.defaultValue);
+  }
+  const values = { ...declared, ...variables };
   let points = 0;
   visit(
     document,
@@ -89,7 +97,7 @@ function costOf(schema: GraphQLSchema, document: DocumentNode, variables: Record
         let cost = 1;
         if (size) {
           const sliced = size.slicingArguments.map((n) => node.arguments?.find((a) => a.name.value === n)).find(Boolean);
-          const value = sliced ? valueFromASTUntyped(sliced.value, variables) : undefined;
+          const value = sliced ? valueFromASTUntyped(sliced.value, values) : undefined;
           cost = Math.max(1, typeof value === 'number' ? value : (size.assumedSize ?? 1));
         }
         points += cost;
