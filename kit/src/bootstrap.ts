@@ -76,22 +76,36 @@ export async function startSubgraph<TServices, TCtx extends SubgraphContext, TOp
   const rt: SubgraphRuntime = { ...base, audit };
   registerStorageGauges(rt, outbox);
 
-  const services = await def.services(rt, o);
-  const running = await serveSubgraph<TCtx>(
-    {
-      name: def.name,
-      typeDefs: parse(readSubgraphSdl(def.sdlFile)),
-      resolvers: def.resolvers,
-      policies: def.policies,
-      createContext: (ctx) => def.context(ctx, services),
-      internal: Object.fromEntries(Object.entries(def.internal ?? {}).map(([path, r]) => [path, { from: r.from, handle: (payload: unknown, claims: SignedContextClaims) => r.handle(services, payload, claims) }])),
-      routes: def.routes?.(services) ?? {},
-      recordAudit: (caller, input) => database.db.transaction((tx) => audit(tx, caller, input)),
-      onInputRefused: def.onInputRefused,
-    },
-    rt,
-    { port: o.port ?? subgraphPort(config, def.name), host: o.host ?? config.host },
-  );
+  // A start that fails after the pool and store are open must close them: a caller that goes on (a test, a
+  // supervisor retrying) would otherwise keep their connections.
+  const closeOpened = async () => {
+    await peers.close();
+    await database.close();
+    if (ownsStore) await store.close();
+  };
+  let services: TServices;
+  let running: RunningSubgraph;
+  try {
+    services = await def.services(rt, o);
+    running = await serveSubgraph<TCtx>(
+      {
+        name: def.name,
+        typeDefs: parse(readSubgraphSdl(def.sdlFile)),
+        resolvers: def.resolvers,
+        policies: def.policies,
+        createContext: (ctx) => def.context(ctx, services),
+        internal: Object.fromEntries(Object.entries(def.internal ?? {}).map(([path, r]) => [path, { from: r.from, handle: (payload: unknown, claims: SignedContextClaims) => r.handle(services, payload, claims) }])),
+        routes: def.routes?.(services) ?? {},
+        recordAudit: (caller, input) => database.db.transaction((tx) => audit(tx, caller, input)),
+        onInputRefused: def.onInputRefused,
+      },
+      rt,
+      { port: o.port ?? subgraphPort(config, def.name), host: o.host ?? config.host },
+    );
+  } catch (err) {
+    await closeOpened().catch(() => {});
+    throw err;
+  }
   const jobs = def.jobs?.(services, rt, o) ?? [];
   const relay = outbox ? startAuditRelay({ service: def.name, db: database.db, table: outbox, client: peers, log }) : null;
   const started: StartedSubgraph<TServices> = {
@@ -102,9 +116,7 @@ export async function startSubgraph<TServices, TCtx extends SubgraphContext, TOp
       for (const job of jobs) job.stop();
       await relay?.stop();
       await running.stop();
-      await peers.close();
-      await database.close();
-      if (ownsStore) await store.close();
+      await closeOpened();
     },
   };
   try {
