@@ -83,4 +83,15 @@ describe('shield rules built from SDL annotations', () => {
     const bad = parse('type Query { x: String @policy(policies: [["nobody:knows"]]) }');
     expect(() => buildShieldRules(bad, {})).toThrow(/nobody:knows/);
   });
+
+  it('refuses a field whose policy throws or rejects, and never shows the policy’s error', async () => {
+    const leaky = parse(`${sdl.split('type Query')[0]} type Query { a: String @policy(policies: [["boom"]]) b: String @policy(policies: [["later"]]) }`);
+    const policies = { boom: () => { throw new Error('SELECT password FROM users'); }, later: () => Promise.reject(new Error('SELECT token FROM sessions')) };
+    const s = applyAccessRules(makeExecutableSchema({ typeDefs: leaky, resolvers: { Query: { a: () => 'a', b: () => 'b' } } }), leaky, policies);
+    const r = await graphql({ schema: s, source: '{ a b }', contextValue: { caller: caller('u1', ['ADMIN']) } });
+    expect(r.data).toEqual({ a: null, b: null });
+    expect((r.errors ?? []).map((e) => e.extensions.code)).toEqual(['FORBIDDEN', 'FORBIDDEN']);
+    expect(JSON.stringify(r.errors)).not.toMatch(/SELECT/);
+  });
 });
+
