@@ -59,12 +59,14 @@ const isFile = (p: string) => {
 
 /**
  * The URL without its password, which goes to the tool in PGPASSWORD instead: a command line is readable by
- * every user of the machine (ps), the environment of a process is not.
+ * every user of the machine (ps), the environment of a process is not. libpq also reads ?password=, so that
+ * one is moved too.
  */
-function connection(url: string): { dbname: string; env: NodeJS.ProcessEnv } {
+export function connection(url: string): { dbname: string; env: NodeJS.ProcessEnv } {
   const u = new URL(url);
-  const password = decodeURIComponent(u.password);
+  const password = decodeURIComponent(u.password) || u.searchParams.get('password') || '';
   u.password = '';
+  u.searchParams.delete('password');
   return { dbname: u.toString(), env: childEnvironment(password ? { PGPASSWORD: password } : {}) };
 }
 
