@@ -95,6 +95,30 @@ describe('what is shared, and with whom', () => {
   });
 });
 
+describe('whose answer an entry is', () => {
+  it('one document asked with other variables, or for another of its operations, is answered for those', async () => {
+    const admin = await env.asAdmin();
+    const [a, b] = [await newProduct(admin, `Lamp A ${unique()}`), await newProduct(admin, `Lamp B ${unique()}`)];
+    const idOf = (r: GraphQLResponse) => (r.data as { product: { id: string } } | undefined)?.product.id;
+    const q = `query Item${unique()}($id: ID!) { product(id: $id) { id name } }`;
+    await visitor().request(q, { id: a.id });
+    expect(isHit(await visitor().request(q, { id: a.id }))).toBe(true);
+    const other = await visitor().request(q, { id: b.id });
+    expect([isHit(other), idOf(other)]).toEqual([false, b.id]);
+
+    const two = `query A${unique()} { product(id: "${a.id}") { id } } query B { product(id: "${b.id}") { id } }`;
+    const named = async (operationName: string): Promise<GraphQLResponse> => {
+      const res = await fetch(env.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': `198.51.99.${ipCounter++ % 250}` }, body: JSON.stringify({ query: two, operationName }) });
+      return { status: res.status, headers: res.headers, ...((await res.json()) as { data?: Record<string, unknown> }) };
+    };
+    const opA = /query (A\w+)/.exec(two)![1]!;
+    await named(opA);
+    expect(isHit(await named(opA))).toBe(true);
+    const opB = await named('B');
+    expect([isHit(opB), idOf(opB)]).toEqual([false, b.id]);
+  });
+});
+
 describe('freshness', () => {
   it('a change of a product, its stock or its category reaches visitors within a second', async () => {
     const admin = await env.asAdmin();
