@@ -96,12 +96,13 @@ function strictBase64url(s: string): Buffer {
 export function parseDataKeys(spec: string): DataKey[] {
   const entries = spec.split(',').map((e) => e.trim()).filter(Boolean);
   if (!entries.length) throw new Error('no keys given (expected id:base64key[,id:base64key…])');
-  return entries.map((entry) => {
+  return entries.map((entry, i) => {
     const colon = entry.indexOf(':');
     if (colon <= 0) throw new Error('each entry is id:base64key');
     const id = entry.slice(0, colon);
     const raw = entry.slice(colon + 1);
-    if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(raw)) throw new Error(`key "${id.slice(0, 32)}" is not base64`);
+    // Counted, not named: with the parts swapped or a colon inside the key, the "id" is key material.
+    if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(raw)) throw new Error(`entry ${i + 1}'s key is not base64`);
     return { id, key: Buffer.from(raw.replace(/-/g, '+').replace(/_/g, '/'), 'base64') };
   });
 }
