@@ -20,3 +20,17 @@ export function listSizeOf(directives: readonly ConstDirectiveNode[] | undefined
   const arg = (n: string) => d.arguments?.find((a) => a.name.value === n)?.value;
   return { assumedSize: int(arg('assumedSize')), slicingArguments: strings(arg('slicingArguments')), sizedFields: strings(arg('sizedFields')) };
 }
+
+/**
+ * What one list field costs a budget: its slicing argument's value (the first one given), else @listSize's
+ * assumed size; anything else 1. The subgraphs' rate limits and the router's public cache (charging a hit as the
+ * subgraph would have) both count with this, so a page costs the same wherever it is answered.
+ */
+export function pageCost(size: ListSize | null | undefined, argument: (name: string) => unknown): number {
+  if (!size) return 1;
+  for (const n of size.slicingArguments) {
+    const v = argument(n);
+    if (typeof v === 'number') return Math.max(1, v);
+  }
+  return Math.max(1, size.assumedSize ?? 1);
+}

@@ -3,7 +3,7 @@ import { rateLimitDirective } from 'graphql-rate-limit-directive';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterRes } from 'rate-limiter-flexible';
 import { ErrorCode, PublicError, type Caller } from '@palisade/auth';
 import type { Store } from './store.ts';
-import { listSizeOf } from './list-size.ts';
+import { listSizeOf, pageCost } from './list-size.ts';
 
 /**
  * Cost-based rate limits from the SDL: `@rateLimit(limit, duration)` on Query/Mutation is a shared budget
@@ -78,10 +78,7 @@ const perEmail = (info: GraphQLResolveInfo) => ownLimit(info)?.arguments?.some((
 
 /** A list field costs its page size (the slicing argument, else @listSize's assumed size); anything else 1. */
 function cost(args: Record<string, unknown>, info: GraphQLResolveInfo): number {
-  const listSize = listSizeOf(info.parentType.getFields()[info.fieldName]?.astNode?.directives);
-  if (!listSize) return 1;
-  for (const n of listSize.slicingArguments) if (typeof args[n] === 'number') return Math.max(1, args[n] as number);
-  return Math.max(1, listSize.assumedSize ?? 1);
+  return pageCost(listSizeOf(info.parentType.getFields()[info.fieldName]?.astNode?.directives), (n) => args[n]);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { Kind, parse, TypeInfo, valueFromASTUntyped, visit, visitWithTypeInfo, type ConstDirectiveNode, type DocumentNode, type GraphQLSchema } from 'graphql';
-import { clientAddressKey, listSizeOf, type RedisStore, type Store } from '@palisade/kit';
+import { clientAddressKey, listSizeOf, pageCost, type RedisStore, type Store } from '@palisade/kit';
 
 /** A per-address budget: points over a fixed window of seconds. */
 export interface Budget {
@@ -76,7 +76,7 @@ function rootListSizes(supergraphSdl: string) {
   return sizes;
 }
 
-/** kit's cost: a list field its page size (the slicing argument, else @listSize's assumed size), anything else 1. */
+/** The operation's cost as the subgraph's rate limit counts it (kit's pageCost per root field). */
 function costOf(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>, sizes: Map<string, ReturnType<typeof listSizeOf>>) {
   const info = new TypeInfo(schema);
   // An omitted variable takes its declared default, as the subgraph's coerced arguments do: `($n: Int = 500)`
@@ -93,14 +93,10 @@ function costOf(schema: GraphQLSchema, document: DocumentNode, variables: Record
     visitWithTypeInfo(info, {
       Field(node) {
         if (info.getParentType()?.name !== 'Query' || node.name.value === '__typename') return;
-        const size = sizes.get(node.name.value);
-        let cost = 1;
-        if (size) {
-          const sliced = size.slicingArguments.map((n) => node.arguments?.find((a) => a.name.value === n)).find(Boolean);
-          const value = sliced ? valueFromASTUntyped(sliced.value, values) : undefined;
-          cost = Math.max(1, typeof value === 'number' ? value : (size.assumedSize ?? 1));
-        }
-        points += cost;
+        points += pageCost(sizes.get(node.name.value), (name) => {
+          const given = node.arguments?.find((a) => a.name.value === name);
+          return given ? valueFromASTUntyped(given.value, values) : undefined;
+        });
       },
     }),
   );
