@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { childEnvironment, pgliteDirFor, SUBGRAPH_NAMES, type PalisadeConfig } from '@palisade/kit';
 import { userSubgraph } from '@palisade/user';
 import { productSubgraph } from '@palisade/product';
@@ -103,6 +103,6 @@ export async function restoreDatabase(config: PalisadeConfig, file: string, o: {
     const present = (await runTool(findPgTool('psql'), ['-XAtq', `--dbname=${dbname}`, '-c', `select nspname from pg_namespace where nspname in (${list}) order by 1`], env)).split('\n').filter(Boolean);
     if (present.length) throw new BackupRefused(`the database already has schemas ${present.join(', ')}: restore into an empty database, or pass --clean to replace them (stop the services first).`);
   }
-  await runTool(pgRestore, ['--single-transaction', '--exit-on-error', ...(o.clean ? ['--clean', '--if-exists'] : []), `--dbname=${dbname}`, file], env);
+  await runTool(pgRestore, ['--single-transaction', '--exit-on-error', ...(o.clean ? ['--clean', '--if-exists'] : []), `--dbname=${dbname}`, resolve(file)], env); // absolute: a name starting with '-' is not read as an option
   return `restored schemas ${BACKUP_SCHEMAS.join(', ')} from ${file}`;
 }
