@@ -15,7 +15,7 @@ const UNSAFE_CHARS = /[\s\u0000-\u001f\u007f-\u009f]/;
 function plain(value: string, path: string, min: number, max: number): string {
   const v = value.trim();
   if (v.length < min || v.length > max) throw badInput(`${path} must be ${min} to ${max} characters`, path);
-  if (/[\u0000-\u001f\u007f]/.test(v)) throw badInput(`${path} has control characters`, path);
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(v)) throw badInput(`${path} has control characters`, path);
   return v;
 }
 

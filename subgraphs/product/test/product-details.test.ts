@@ -45,7 +45,7 @@ const badUrl = fc.oneof(
   fc.tuple(host, fc.integer({ min: 0, max: 5 })).map(([h, i]) => [`https:${h}/x`, `https:\\\\${h}/x`, `//${h}/x`, `https:///${h}`, 'https://', ''][i]!),
   fc.string({ maxLength: 40 }).filter((s) => !/^https:\/\//i.test(s)),
 );
-const text = (min: number, max: number) => fc.string({ minLength: min, maxLength: max }).filter((s) => s.trim().length >= min && !/[\u0000-\u001f\u007f]/.test(s));
+const text = (min: number, max: number) => fc.string({ minLength: min, maxLength: max }).filter((s) => s.trim().length >= min && !/[\u0000-\u001f\u007f-\u009f]/.test(s));
 const badAttributes = fc.oneof(
   fc.array(fc.record({ name: text(1, 10), value: text(1, 10) }), { minLength: 31, maxLength: 40 }).map((list) => list.map((a, i) => ({ ...a, name: `n${i}` }))),
   text(0, 5).map((v) => [{ name: '   ', value: v || 'x' }]),
@@ -53,6 +53,11 @@ const badAttributes = fc.oneof(
   fc.constant([{ name: 'weight', value: 'v'.repeat(201) }]),
   text(1, 20).map((name) => [{ name, value: 'one' }, { name: name.toUpperCase() === name ? name.toLowerCase() : name.toUpperCase(), value: 'two' }]).filter((l) => l[0]!.name.trim().toLowerCase() === l[1]!.name.trim().toLowerCase()),
   fc.constantFrom('\u0000', '\u0007', '\u001b').map((c) => [{ name: `a${c}b`, value: 'x' }]),
+  // Every control character (C0, DEL, C1), in a name or a value.
+  fc.tuple(fc.integer({ min: 0, max: 0x9f }).filter((c) => c <= 0x1f || c >= 0x7f), fc.boolean()).map(([c, inName]) => {
+    const bad = `a${String.fromCharCode(c)}b`;
+    return [inName ? { name: bad, value: 'x' } : { name: 'n', value: bad }];
+  }),
 );
 
 describe('brand, attributes and image URLs', () => {
