@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, jsonb, pgSchema, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { check, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { auditOutboxTable } from '@palisade/kit';
 
 export const ordersSchema = pgSchema('orders');
@@ -69,7 +69,30 @@ export const stockHolds = ordersSchema.table(
   (t) => [index('stock_holds_created_idx').on(t.createdAt), check('stock_holds_state_known', sql`${t.state} in ('open','placed','abandoned')`)],
 );
 
+/**
+ * A signed-in customer's cart: one row per customer, kept across sign-out and sign-in. `version` moves on
+ * every change, so a checkout commits only the cart it priced (services/cart.service.ts).
+ */
+export const carts = ordersSchema.table('carts', {
+  customerId: uuid('customer_id').primaryKey(),
+  version: integer('version').notNull().default(0),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** What is in a cart: a product and how many, nothing else; names and prices are the catalog's, read when shown. */
+export const cartLines = ordersSchema.table(
+  'cart_lines',
+  {
+    customerId: uuid('customer_id').notNull().references(() => carts.customerId, { onDelete: 'cascade' }),
+    productId: uuid('product_id').notNull(),
+    quantity: integer('quantity').notNull(),
+    addedAt: timestamp('added_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.customerId, t.productId] }), check('cart_lines_quantity_range', sql`${t.quantity} between 1 and 100`)],
+);
+
 export const auditOutbox = auditOutboxTable(ordersSchema);
 
 export type OrderRow = typeof orders.$inferSelect;
 export type OrderItemRow = typeof orderItems.$inferSelect;
+export type CartLineRow = typeof cartLines.$inferSelect;
