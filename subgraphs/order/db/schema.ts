@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { check, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { auditOutboxTable } from '@palisade/kit';
+import { auditOutboxTable, eventOutboxTable } from '@palisade/kit';
 
 export const ordersSchema = pgSchema('orders');
 
@@ -92,6 +92,9 @@ export const cartLines = ordersSchema.table(
 );
 
 export const auditOutbox = auditOutboxTable(ordersSchema);
+
+/** Order events (placed, confirmed, ...), written with the transition and relayed to the orders stream. */
+export const eventOutbox = eventOutboxTable(ordersSchema);
 
 export type OrderRow = typeof orders.$inferSelect;
 export type OrderItemRow = typeof orderItems.$inferSelect;
