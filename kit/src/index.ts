@@ -28,3 +28,4 @@ export * from './data-keys.ts';
 export * from './threat-patterns.ts';
 export * from './list-size.ts';
 export * from './public-cache.ts';
+export * from './events/index.ts';
