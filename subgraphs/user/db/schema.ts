@@ -86,6 +86,8 @@ export const mailQueue = usersSchema.table(
     // Also a lease: a drain that takes a row moves this ahead, so no other drain sends it meanwhile.
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
     doneAt: timestamp('done_at', { withTimezone: true }),
+    // The notification a 'notification' mail carries (its subject and text are composed when it is stored).
+    notificationId: uuid('notification_id'),
   },
   (t) => [index('mail_queue_due_idx').on(t.nextAttemptAt).where(sql`${t.doneAt} is null`), index('mail_queue_done_idx').on(t.doneAt)],
 );
@@ -100,7 +102,42 @@ export const signingKeys = usersSchema.table('signing_keys', {
   retiredAt: timestamp('retired_at', { withTimezone: true }),
 });
 
+/**
+ * What a person was told (an order's progress, a low-stock alert for managers), one row per event and person:
+ * the unique (event_id, user_id) is what makes a redelivered event a no-op. Keyed by user_id, so a person's
+ * export and erasure find theirs.
+ */
+export const notifications = usersSchema.table(
+  'notifications',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id').notNull(),
+    eventId: uuid('event_id').notNull(),
+    kind: text('kind').notNull(),
+    subject: text('subject').notNull(),
+    body: text('body').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    readAt: timestamp('read_at', { withTimezone: true }),
+  },
+  (t) => [uniqueIndex('notifications_event_user_key').on(t.eventId, t.userId), index('notifications_user_idx').on(t.userId, t.createdAt, t.id)],
+);
+
+/** Stream entries the notifier could not read as an event it knows: kept for a person to look at, then acked. */
+export const eventDeadLetters = usersSchema.table(
+  'event_dead_letters',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    stream: text('stream').notNull(),
+    entryId: text('entry_id').notNull(),
+    reason: text('reason').notNull(),
+    fields: jsonb('fields').$type<Record<string, string>>().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('event_dead_letters_entry_key').on(t.stream, t.entryId)],
+);
+
 export const auditOutbox = auditOutboxTable(usersSchema);
 
 export type UserRow = typeof users.$inferSelect;
 export type SessionRow = typeof sessions.$inferSelect;
+export type NotificationRow = typeof notifications.$inferSelect;
