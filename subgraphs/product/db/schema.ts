@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { boolean, check, foreignKey, index, integer, jsonb, pgSchema, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { auditOutboxTable } from '@palisade/kit';
+import { auditOutboxTable, eventOutboxTable } from '@palisade/kit';
 
 export const productsSchema = pgSchema('products');
 
@@ -33,6 +33,8 @@ export const products = productsSchema.table(
     currency: text('currency').notNull(),
     categoryId: uuid('category_id').references(() => categories.id),
     stock: integer('stock').notNull().default(0),
+    // Available stock at or below this is low: crossing down to it sends managers one alert (product.low_stock).
+    reorderPoint: integer('reorder_point').notNull().default(5),
     active: boolean('active').notNull().default(true),
     brand: text('brand'),
     attributes: jsonb('attributes').$type<ProductAttribute[]>().notNull().default([]),
@@ -89,6 +91,9 @@ export const stockMovements = productsSchema.table(
 );
 
 export const auditOutbox = auditOutboxTable(productsSchema);
+
+/** Catalog events (product.low_stock), written with the stock change and relayed to the catalog stream. */
+export const eventOutbox = eventOutboxTable(productsSchema);
 
 export type ProductRow = typeof products.$inferSelect;
 export type CategoryRow = typeof categories.$inferSelect;
