@@ -11,6 +11,7 @@ import { ingestAuditBatch } from './services/audit-ingest.ts';
 import { auditDeadLetters } from './db/schema.ts';
 import { DetectionService } from './services/detection.service.ts';
 import { AuditCheckpoints } from './services/audit-checkpoint.ts';
+import { eraseSubject, exportSubject, SUBJECT_ERASE_PATH, SUBJECT_EXPORT_PATH } from './services/audit-erasure.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
@@ -72,6 +73,9 @@ export const securitySubgraph = defineSubgraph({
   ],
   internal: {
     [AUDIT_INGEST_PATH]: { from: ['user', 'product', 'order', 'router'], handle: (s, body, claims) => s.ingest(body, claims.issuer) },
+    // Customers' data rights: the user subgraph asks for a person's records, or has them erased.
+    [SUBJECT_EXPORT_PATH]: { from: ['user'], handle: (s, body) => exportSubject(s.db, body) },
+    [SUBJECT_ERASE_PATH]: { from: ['user'], handle: (s, body) => eraseSubject(s.db, body) },
   },
 });
 

@@ -1,4 +1,4 @@
-import { bigserial, index, integer, jsonb, pgSchema, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigserial, index, integer, jsonb, pgSchema, smallint, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 export const securitySchema = pgSchema('security');
 
@@ -22,9 +22,19 @@ export const auditEvents = securitySchema.table(
     metadata: jsonb('metadata').$type<Record<string, unknown>>(),
     prevHash: text('prev_hash').notNull(),
     hash: text('hash').notNull(),
+    /**
+     * 1: the hash covers ip, userAgent and metadata themselves (records from before erasure existed).
+     * 2: it covers personalDigest, a salted commitment to them, so they can be erased (services/audit-erasure.ts).
+     */
+    hashVersion: smallint('hash_version').notNull().default(1),
+    personalDigest: text('personal_digest'),
+    /** Destroyed with ip, userAgent and metadata when the record is erased: the digest alone then proves nothing about them. */
+    personalSalt: text('personal_salt'),
+    erasedAt: timestamp('erased_at', { withTimezone: true }),
   },
   (t) => [
     uniqueIndex('audit_events_id_key').on(t.id),
+    index('audit_events_resource_idx').on(t.resourceId, t.seq),
     index('audit_events_occurred_idx').on(t.occurredAt),
     index('audit_events_action_idx').on(t.action, t.seq),
     index('audit_events_actor_idx').on(t.actorId, t.seq),
@@ -75,6 +85,12 @@ export const auditDeadLetters = securitySchema.table(
   },
   (t) => [index('audit_dead_letters_received_idx').on(t.receivedAt)],
 );
+
+/** Accounts erased at their owner's request: their records are erased now and as they arrive from any outbox later. */
+export const erasedSubjects = securitySchema.table('erased_subjects', {
+  subjectId: uuid('subject_id').primaryKey(),
+  erasedAt: timestamp('erased_at', { withTimezone: true }).notNull().defaultNow(),
+});
 
 export type AuditEventRow = typeof auditEvents.$inferSelect;
 export type SecurityAlertRow = typeof securityAlerts.$inferSelect;

@@ -1,15 +1,15 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { asc, desc, gt, inArray, sql } from 'drizzle-orm';
 import { stableStringify } from '@palisade/auth';
-import { queryRows, type AuditRecord, type DbOrTx, type Db } from '@palisade/kit';
-import { auditEvents, type AuditEventRow } from '../db/schema.ts';
+import { isUuid, queryRows, type AuditRecord, type DbOrTx, type Db } from '@palisade/kit';
+import { auditEvents, erasedSubjects, type AuditEventRow } from '../db/schema.ts';
 import type { AuditCheckpoint } from './audit-checkpoint.ts';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
 type Hashable = Pick<AuditEventRow, 'id' | 'service' | 'action' | 'outcome' | 'actorId' | 'resourceType' | 'resourceId' | 'requestId' | 'ip' | 'userAgent' | 'metadata'> & { occurredAt: Date };
 
-/** The one definition of a record's hash, used when appending and when verifying. */
+/** Format 1 (records stored before erasure existed): the hash covers the personal fields themselves. */
 export function auditHash(prev: string, r: Hashable): string {
   const canonical = stableStringify({
     id: r.id,
@@ -28,8 +28,74 @@ export function auditHash(prev: string, r: Hashable): string {
   return createHash('sha256').update(prev).update('\n').update(canonical).digest('hex');
 }
 
-/** The content a record's id stands for, whatever the chain around it: two deliveries of one id must agree. */
-const contentHash = (r: Hashable) => auditHash('', r);
+/** The fields of a record that may identify a person, and so may be erased at their request. */
+type Personal = Pick<AuditEventRow, 'ip' | 'userAgent' | 'metadata'>;
+
+/**
+ * A salted commitment to the personal fields: with the salt it proves them; once the fields and the salt are
+ * destroyed it says nothing about them (the salt is random, so a guessed address cannot be confirmed).
+ */
+export function personalDigest(p: Personal, salt: string): string {
+  return createHash('sha256').update(salt).update('\n').update(stableStringify({ ip: p.ip, userAgent: p.userAgent, metadata: p.metadata ?? null })).digest('hex');
+}
+
+type HashableV2 = Omit<Hashable, keyof Personal> & { personalDigest: string };
+
+/** Format 2: the hash covers everything but the personal fields, and the commitment to those. */
+export function auditHashV2(prev: string, r: HashableV2): string {
+  const canonical = stableStringify({
+    v: 2,
+    id: r.id,
+    occurredAt: r.occurredAt.toISOString(),
+    service: r.service,
+    action: r.action,
+    outcome: r.outcome,
+    actorId: r.actorId,
+    resourceType: r.resourceType,
+    resourceId: r.resourceId,
+    requestId: r.requestId,
+    personal: r.personalDigest,
+  });
+  return createHash('sha256').update(prev).update('\n').update(canonical).digest('hex');
+}
+
+type StoredRow = Hashable & Pick<AuditEventRow, 'hashVersion' | 'personalDigest' | 'personalSalt' | 'erasedAt'>;
+
+/** The one definition of a stored record's hash, by its format, used when appending and when verifying. */
+export function rowHash(prev: string, r: StoredRow): string {
+  return r.hashVersion === 2 ? auditHashV2(prev, { ...r, personalDigest: r.personalDigest ?? '' }) : auditHash(prev, r);
+}
+
+/**
+ * Why a record's personal fields do not fit its commitment, or null. An erased record holds none of them and
+ * no salt (its digest stays, covered by the hash); a present one must match its digest under its salt.
+ */
+export function personalProblem(r: StoredRow): string | null {
+  if (r.hashVersion !== 2) return r.hashVersion === 1 && r.personalDigest === null && r.personalSalt === null && r.erasedAt === null ? null : 'unknown hash format';
+  if (!r.personalDigest) return 'no personal digest';
+  if (r.erasedAt) return r.ip === null && r.userAgent === null && r.metadata === null && r.personalSalt === null ? null : 'an erased record holds personal fields';
+  if (!r.personalSalt || personalDigest(r, r.personalSalt) !== r.personalDigest) return 'personal fields do not match their digest';
+  return null;
+}
+
+const sameFacts = (a: Hashable, b: Hashable) =>
+  a.occurredAt.getTime() === b.occurredAt.getTime() &&
+  a.service === b.service &&
+  a.action === b.action &&
+  a.outcome === b.outcome &&
+  a.actorId === b.actorId &&
+  a.resourceType === b.resourceType &&
+  a.resourceId === b.resourceId &&
+  a.requestId === b.requestId;
+
+/** Whether a redelivered record is the one stored under its id: two deliveries of one id must agree. */
+function sameContent(stored: StoredRow, incoming: Hashable): boolean {
+  if (stored.hashVersion !== 2) return auditHash('', stored) === auditHash('', incoming);
+  if (!sameFacts(stored, incoming)) return false;
+  // An erased record's personal part can no longer be compared: the facts agreeing makes it a redelivery.
+  if (!stored.personalSalt) return true;
+  return personalDigest(incoming, stored.personalSalt) === stored.personalDigest;
+}
 
 export interface AppendResult {
   stored: AuditRecord[];
@@ -52,21 +118,29 @@ export async function appendAuditEvents(tx: DbOrTx, records: AuditRecord[]): Pro
   if (!records.length) return result;
   await queryRows(tx, sql`select pg_advisory_xact_lock(hashtext('palisade-audit-chain'))`);
   const ids = [...new Set(records.map((r) => r.id))];
-  const known = new Map((await tx.select().from(auditEvents).where(inArray(auditEvents.id, ids))).map((r) => [r.id, contentHash(r)]));
+  const stored = new Map<string, StoredRow | Hashable>((await tx.select().from(auditEvents).where(inArray(auditEvents.id, ids))).map((r) => [r.id, r]));
+  // Records about an erased account arrive erased (an outbox may deliver them after the erasure).
+  const subjects = [...new Set(records.flatMap((r) => [r.actorId, r.resourceId]).filter(isUuid))];
+  const erased = new Set(subjects.length ? (await tx.select({ id: erasedSubjects.subjectId }).from(erasedSubjects).where(inArray(erasedSubjects.subjectId, subjects))).map((r) => r.id) : []);
   const [last] = await tx.select({ hash: auditEvents.hash }).from(auditEvents).orderBy(desc(auditEvents.seq)).limit(1);
   let prev = last?.hash ?? GENESIS_HASH;
-  const rows: (Hashable & { prevHash: string; hash: string; index: number; record: AuditRecord })[] = [];
+  const rows: (StoredRow & { prevHash: string; hash: string; index: number; record: AuditRecord })[] = [];
   records.forEach((r, index) => {
-    const row = { ...r, occurredAt: new Date(r.occurredAt), metadata: r.metadata ?? null };
-    const content = contentHash(row);
-    const seen = known.get(r.id);
+    const incoming = { ...r, occurredAt: new Date(r.occurredAt), metadata: r.metadata ?? null };
+    const seen = stored.get(r.id);
     if (seen !== undefined) {
-      if (seen === content) result.duplicate++;
+      if ('hashVersion' in seen ? sameContent(seen, incoming) : auditHash('', seen) === auditHash('', incoming)) result.duplicate++;
       else result.refused.push({ index, code: 'duplicate_conflict', reason: 'id already stored with different content' });
       return;
     }
-    known.set(r.id, content);
-    const hash = auditHash(prev, row);
+    stored.set(r.id, incoming);
+    const salt = randomBytes(16).toString('hex');
+    const digest = personalDigest(incoming, salt);
+    const erase = (r.actorId !== null && erased.has(r.actorId)) || (r.resourceId !== null && erased.has(r.resourceId));
+    const row: StoredRow = erase
+      ? { ...incoming, ip: null, userAgent: null, metadata: null, hashVersion: 2, personalDigest: digest, personalSalt: null, erasedAt: new Date() }
+      : { ...incoming, hashVersion: 2, personalDigest: digest, personalSalt: salt, erasedAt: null };
+    const hash = rowHash(prev, row);
     rows.push({ ...row, prevHash: prev, hash, index, record: r });
     prev = hash;
   });
@@ -84,7 +158,7 @@ export async function appendAuditEvents(tx: DbOrTx, records: AuditRecord[]): Pro
   // Row by row, each in a savepoint, rechaining past the rows Postgres refuses.
   prev = last?.hash ?? GENESIS_HASH;
   for (const row of rows) {
-    const values = { ...insertable(row), prevHash: prev, hash: auditHash(prev, row) };
+    const values = { ...insertable(row), prevHash: prev, hash: rowHash(prev, row) };
     try {
       await tx.transaction((sp) => sp.insert(auditEvents).values(values));
       result.stored.push(row.record);
@@ -122,7 +196,9 @@ export async function verifyChain(db: Db, checkpoint: AuditCheckpoint | null = n
     if (!batch.length) break;
     for (const row of batch) {
       checked++;
-      if (row.prevHash !== prev || auditHash(prev, row) !== row.hash) return { valid: false, checked, firstBrokenId: row.id, reason: 'a record does not match its content or its predecessor', checkpoint };
+      if (row.prevHash !== prev || rowHash(prev, row) !== row.hash) return { valid: false, checked, firstBrokenId: row.id, reason: 'a record does not match its content or its predecessor', checkpoint };
+      const personal = personalProblem(row);
+      if (personal) return { valid: false, checked, firstBrokenId: row.id, reason: `a record's personal fields do not fit it: ${personal}`, checkpoint };
       if (checkpoint && checked === checkpoint.count) atCheckpoint = row;
       prev = row.hash;
     }

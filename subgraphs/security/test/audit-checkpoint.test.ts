@@ -8,7 +8,7 @@ import { AUDIT_INGEST_PATH, buildAuditRecord, loadInternalKeys, queryRows, type 
 import { postSigned, signedSubgraphRequest, suiteDatabase, testCaller, waitFor, testConfig } from '@palisade/kit/testing/index';
 import { startSecuritySubgraph } from '../index.ts';
 import { auditEvents } from '../db/schema.ts';
-import { auditHash, GENESIS_HASH, verifyChain } from '../services/audit-chain.ts';
+import { GENESIS_HASH, rowHash, verifyChain } from '../services/audit-chain.ts';
 
 const running: { sg: StartedSubgraph; drop(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -46,7 +46,7 @@ const rewrite = async (sg: StartedSubgraph, index: number, patch: { action?: str
   let prev = GENESIS_HASH;
   for (const [i, row] of rows.entries()) {
     const edited = i === index ? { ...row, ...patch } : row;
-    const hash = auditHash(prev, edited);
+    const hash = rowHash(prev, edited);
     await sg.database.db.update(auditEvents).set({ action: edited.action, outcome: edited.outcome, prevHash: prev, hash }).where(eq(auditEvents.seq, row.seq));
     prev = hash;
   }
