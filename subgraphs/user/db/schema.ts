@@ -19,6 +19,9 @@ export const users = usersSchema.table(
     // TOTP secrets: the confirmed one, and one being enrolled until its first code proves the authenticator.
     totpSecret: text('totp_secret'),
     totpPendingSecret: text('totp_pending_secret'),
+    // Set when the account was deleted at its owner's request: the row stays (orders and audit records refer
+    // to the id) with every personal field replaced (services/data-rights.service.ts).
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -135,6 +138,20 @@ export const eventDeadLetters = usersSchema.table(
   },
   (t) => [uniqueIndex('event_dead_letters_entry_key').on(t.stream, t.entryId)],
 );
+
+/**
+ * An account deletion the other subgraphs have yet to confirm: written with the deletion itself, retried by a
+ * job until every subgraph named in `pending` answers that its part is erased, so a deletion made while one is
+ * down is finished when it returns, never left half-done in silence.
+ */
+export const erasures = usersSchema.table('erasures', {
+  userId: uuid('user_id').primaryKey(),
+  pending: text('pending').array().notNull(),
+  requestedAt: timestamp('requested_at', { withTimezone: true }).notNull().defaultNow(),
+  attempts: integer('attempts').notNull().default(0),
+  nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+  doneAt: timestamp('done_at', { withTimezone: true }),
+});
 
 export const auditOutbox = auditOutboxTable(usersSchema);
 
