@@ -32,7 +32,7 @@ export const RESOLVER_TYPES: readonly ResolverTypesSpec[] = [
     context: 'SecurityContext',
     mappers: { AuditEvent: 'db/schema.ts#AuditEventRow', SecurityAlert: 'db/schema.ts#SecurityAlertRow', AuditVerification: 'services/audit-chain.ts#ChainVerification' },
   },
-  { subgraph: 'order', context: 'OrderContext', mappers: { Order: 'db/schema.ts#OrderRow', OrderItem: 'db/schema.ts#OrderItemRow', User: '{ id: string }' } },
+  { subgraph: 'order', context: 'OrderContext', mappers: { Order: 'db/schema.ts#OrderRow', OrderItem: 'db/schema.ts#OrderItemRow', User: '{ id: string }', Cart: 'services/cart-view.ts#CartView', CartLine: 'services/cart-view.ts#CartLineView' } },
   {
     subgraph: 'user',
     context: 'UserContext',

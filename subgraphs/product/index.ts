@@ -10,6 +10,7 @@ import { CategoryService } from './services/category.service.ts';
 import { StockService, parseReserveRequest } from './services/stock.service.ts';
 import { announcingChanges } from './services/catalog-changes.ts';
 import { seedDemoCatalog } from './services/seed.ts';
+import { parseQuoteRequest, quoteProducts } from './services/quotes.ts';
 import { isUuid } from './services/validation.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
@@ -42,6 +43,7 @@ export const productSubgraph = defineSubgraph({
       catalog: new CatalogService({ db, audit, onStockOut }),
       categories: new CategoryService({ db, audit }),
       stock: new StockService({ db, audit, onStockOut }),
+      quote: (ids: string[]) => quoteProducts(rt.database.db, ids),
     };
   },
   context: (base, { catalog, categories }) => createProductContext(catalog, categories)(base),
@@ -55,6 +57,15 @@ export const productSubgraph = defineSubgraph({
       },
     },
     '/internal/stock/confirm': { from: ['order'], handle: async ({ stock }, body) => stock.confirm(orderRefOf(body, 'confirmation')) },
+    // Read-only: what the order subgraph's carts show and check (names, current prices, stock available now).
+    '/internal/catalog/quote': {
+      from: ['order'],
+      handle: async ({ quote }, body) => {
+        const ids = parseQuoteRequest(body);
+        if (!ids) throw badInput('malformed quote request');
+        return quote(ids);
+      },
+    },
     '/internal/stock/release': { from: ['order'], handle: async ({ stock }, body, claims) => stock.release(claims.caller, orderRefOf(body, 'release')) },
   },
 });

@@ -43,6 +43,7 @@ export const orderSettings = {
   reservationTtlSeconds: setting('RESERVATION_TTL_SECONDS', int(1, 86_400), 120, 'how long stock stays reserved for an order not yet confirmed'),
   reservationSweepMs: setting('RESERVATION_SWEEP_MS', ms(), 10_000, 'how often expired reservations are settled'),
   restockRetryMs: setting('RESTOCK_RETRY_MS', ms(), 10_000, 'how often the order subgraph retries giving back the stock of orders cancelled while the product subgraph was unreachable'),
+  shopCurrency: setting('SHOP_CURRENCY', parsedAs('an ISO 4217 code such as USD', (s) => (/^[A-Z]{3}$/.test(s) ? s : undefined)), 'USD', "the currency an empty cart's subtotal is shown in (a cart holds one currency: its first product's)"),
 };
 
 /** The security subgraph's: the audit chain's checkpoints, its migrations' role, the alert thresholds. */

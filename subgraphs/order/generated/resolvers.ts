@@ -2,6 +2,7 @@
 /* eslint-disable */
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { OrderRow, OrderItemRow } from '../db/schema.ts';
+import type { CartView, CartLineView } from '../services/cart-view.ts';
 import type { OrderContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -127,6 +128,35 @@ export type PlaceOrderInput = {
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
 };
 
+/**
+ * A product in the customer's cart, at the catalog's price now. A line that cannot be bought as it stands (no
+ * longer sold, out of stock, fewer available than asked, another currency) says why in `problem` and is left out
+ * of the subtotal; it is never dropped silently.
+ */
+export type CartLine = {
+  __typename?: 'CartLine';
+  product: Product;
+  quantity: Scalars['Int']['output'];
+  unitPrice: Money;
+  lineTotal: Money;
+  problem?: Maybe<Scalars['String']['output']>;
+};
+
+/** The signed-in customer's cart: kept across sign-out and sign-in until checked out or cleared. */
+export type Cart = {
+  __typename?: 'Cart';
+  lines: Array<CartLine>;
+  /** The lines without a problem, at today's prices. */
+  subtotal: Money;
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+export type CheckoutInput = {
+  shippingAddress: AddressInput;
+  /** Retrying with the same key returns the same order; required, so a lost answer can be retried safely. */
+  idempotencyKey: Scalars['String']['input'];
+};
+
 export type OrderFilter = {
   status?: InputMaybe<OrderStatus>;
   customerId?: InputMaybe<Scalars['ID']['input']>;
@@ -135,6 +165,8 @@ export type OrderFilter = {
 export type Query = {
   __typename?: 'Query';
   order?: Maybe<Order>;
+  /** The caller's cart, priced by the catalog now. */
+  myCart: Cart;
   orders: OrderConnection;
 };
 
@@ -156,6 +188,16 @@ export type Mutation = {
   /** The order's customer, or fulfilment staff; only while PENDING or CONFIRMED (later: BAD_USER_INPUT). Restocks. */
   cancelOrder: Order;
   updateOrderStatus: Order;
+  /** Adds to the line's quantity (at most 100 of a product, 50 products); the product must be sold and in stock. */
+  addToCart: Cart;
+  /** Sets the line's quantity; 0 removes the line. */
+  setCartQuantity: Cart;
+  clearCart: Cart;
+  /**
+   * Places the cart as an order at the catalog's prices now, through the same reservation as placeOrder, and
+   * empties the cart in the order's own transaction. A cart changed meanwhile, or checked out twice, places one order.
+   */
+  checkout: Order;
 };
 
 
@@ -172,6 +214,23 @@ export type MutationCancelOrderArgs = {
 export type MutationUpdateOrderStatusArgs = {
   id: Scalars['ID']['input'];
   status: OrderStatus;
+};
+
+
+export type MutationAddToCartArgs = {
+  productId: Scalars['ID']['input'];
+  quantity: Scalars['Int']['input'];
+};
+
+
+export type MutationSetCartQuantityArgs = {
+  productId: Scalars['ID']['input'];
+  quantity: Scalars['Int']['input'];
+};
+
+
+export type MutationCheckoutArgs = {
+  input: CheckoutInput;
 };
 
 
@@ -287,6 +346,9 @@ export type ResolversTypes = {
   AddressInput: AddressInput;
   OrderItemInput: OrderItemInput;
   PlaceOrderInput: PlaceOrderInput;
+  CartLine: ResolverTypeWrapper<CartLineView>;
+  Cart: ResolverTypeWrapper<CartView>;
+  CheckoutInput: CheckoutInput;
   OrderFilter: OrderFilter;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -311,6 +373,9 @@ export type ResolversParentTypes = {
   AddressInput: AddressInput;
   OrderItemInput: OrderItemInput;
   PlaceOrderInput: PlaceOrderInput;
+  CartLine: CartLineView;
+  Cart: CartView;
+  CheckoutInput: CheckoutInput;
   OrderFilter: OrderFilter;
   Query: Record<PropertyKey, never>;
   Mutation: Record<PropertyKey, never>;
@@ -400,8 +465,23 @@ export type ProductResolvers<ContextType = OrderContext, ParentType extends Reso
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
+export type CartLineResolvers<ContextType = OrderContext, ParentType extends ResolversParentTypes['CartLine'] = ResolversParentTypes['CartLine']> = {
+  product?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
+  quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  unitPrice?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  lineTotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  problem?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type CartResolvers<ContextType = OrderContext, ParentType extends ResolversParentTypes['Cart'] = ResolversParentTypes['Cart']> = {
+  lines?: Resolver<Array<ResolversTypes['CartLine']>, ParentType, ContextType>;
+  subtotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
 export type QueryResolvers<ContextType = OrderContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType, RequireFields<QueryOrderArgs, 'id'>>;
+  myCart?: Resolver<ResolversTypes['Cart'], ParentType, ContextType>;
   orders?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, Partial<QueryOrdersArgs>>;
 };
 
@@ -409,6 +489,10 @@ export type MutationResolvers<ContextType = OrderContext, ParentType extends Res
   placeOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationPlaceOrderArgs, 'input'>>;
   cancelOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationCancelOrderArgs, 'id'>>;
   updateOrderStatus?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationUpdateOrderStatusArgs, 'id' | 'status'>>;
+  addToCart?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationAddToCartArgs, 'productId' | 'quantity'>>;
+  setCartQuantity?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationSetCartQuantityArgs, 'productId' | 'quantity'>>;
+  clearCart?: Resolver<ResolversTypes['Cart'], ParentType, ContextType>;
+  checkout?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationCheckoutArgs, 'input'>>;
 };
 
 export type Resolvers<ContextType = OrderContext> = {
@@ -422,6 +506,8 @@ export type Resolvers<ContextType = OrderContext> = {
   OrderConnection?: OrderConnectionResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;
+  CartLine?: CartLineResolvers<ContextType>;
+  Cart?: CartResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
 };

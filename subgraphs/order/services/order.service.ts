@@ -1,11 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { and, asc, eq, inArray, isNotNull, lte, type SQL } from 'drizzle-orm';
 import { badInput, conflict, notFound, PublicError, ErrorCode, stableStringify, type Caller } from '@palisade/auth';
-import { every, keysetPage, loadByIds, ServiceCallError, type AuditWriter, type Connection, type Db, type Logger, type ServiceClient } from '@palisade/kit';
+import { every, keysetPage, loadByIds, ServiceCallError, type AuditWriter, type Connection, type Db, type Logger, type ServiceClient, type Tx } from '@palisade/kit';
 import { orderItems, orders, type AddressValue, type OrderItemRow, type OrderRow } from '../db/schema.ts';
 import * as v from './validation.ts';
 import { orderTotalCents } from './money.ts';
-import { ProductStock, type ReserveAnswer } from './product-stock.ts';
+import { ProductStock, type ReserveAnswer, type ReservedItem } from './product-stock.ts';
 import { StockHolds } from './stock-holds.ts';
 
 export type OrderStatus = 'PENDING' | 'CONFIRMED' | 'SHIPPED' | 'DELIVERED' | 'CANCELLED';
@@ -20,6 +20,14 @@ const TRANSITIONS: Record<OrderStatus, OrderStatus[]> = {
 /** What happened to an order, as the KPIs count it: its placing, then each status it moved to. */
 export type OrderEvent = 'placed' | 'confirmed' | 'shipped' | 'delivered' | 'cancelled';
 const EVENT_OF: Record<OrderStatus, OrderEvent | null> = { PENDING: null, CONFIRMED: 'confirmed', SHIPPED: 'shipped', DELIVERED: 'delivered', CANCELLED: 'cancelled' };
+
+/** What a checkout adds to placing an order (cart.service.ts). */
+export interface PlaceHooks {
+  /** Ties the idempotency key to this instead of the lines and address. */
+  requestHash?: string;
+  /** Runs in the transaction that writes the order: a throw rolls the order back and releases its stock. */
+  inTransaction?: (tx: Tx, order: OrderRow, reserved: ReservedItem[]) => Promise<void>;
+}
 
 export interface OrderDeps {
   db: Db;
@@ -40,13 +48,13 @@ export class OrderService {
     this.holds = new StockHolds({ db: d.db, stock: this.stock, log: d.log });
   }
 
-  async place(caller: Caller, input: { items: v.OrderLine[]; shippingAddress: Partial<AddressValue>; idempotencyKey?: string | null }): Promise<OrderRow> {
+  async place(caller: Caller, input: { items: v.OrderLine[]; shippingAddress: Partial<AddressValue>; idempotencyKey?: string | null }, hooks: PlaceHooks = {}): Promise<OrderRow> {
     // The schema admits only signed-in callers (order:place); an order without a customer is a wiring bug.
     if (!caller.userId) throw new Error('placeOrder reached without a signed-in caller');
     const lines = v.orderLines(input.items);
     const shippingAddress = v.address(input.shippingAddress);
     const key = v.idempotencyKey(input.idempotencyKey);
-    const requestHash = createHash('sha256').update(stableStringify({ lines, shippingAddress })).digest('base64url');
+    const requestHash = hooks.requestHash ?? createHash('sha256').update(stableStringify({ lines, shippingAddress })).digest('base64url');
     if (key) {
       const existing = await this.byIdempotencyKey(caller.userId, key);
       if (existing) return this.replay(existing, requestHash);
@@ -91,6 +99,7 @@ export class OrderService {
           .returning();
         await tx.insert(orderItems).values(answer.items.map((i) => ({ orderId, productId: i.productId, productName: i.name, quantity: i.quantity, unitPriceCents: i.unitPriceCents, currency: i.currency })));
         await this.d.audit(tx, caller, { action: 'order.placed', outcome: 'SUCCESS', resourceType: 'Order', resourceId: orderId, metadata: { totalCents, items: lines.length } });
+        await hooks.inTransaction?.(tx, order!, answer.items);
         return order!;
       });
       this.d.onOrder?.('placed', placed);
@@ -106,6 +115,12 @@ export class OrderService {
       }
       throw err;
     }
+  }
+
+  /** The order a key already placed, if any (CONFLICT when it was placed for something else). */
+  async replayByKey(customerId: string, key: string, requestHash: string): Promise<OrderRow | undefined> {
+    const existing = await this.byIdempotencyKey(customerId, key);
+    return existing && this.replay(existing, requestHash);
   }
 
   private replay(existing: OrderRow, requestHash: string): OrderRow {

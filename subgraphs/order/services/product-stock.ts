@@ -2,9 +2,20 @@ import type { Caller } from '@palisade/auth';
 import type { Logger, ServiceClient } from '@palisade/kit';
 import type { OrderLine } from './validation.ts';
 
+export type ReservedItem = { productId: string; name: string; quantity: number; unitPriceCents: number; currency: string };
 export type ReserveAnswer =
-  | { ok: true; items: { productId: string; name: string; quantity: number; unitPriceCents: number; currency: string }[] }
+  | { ok: true; items: ReservedItem[] }
   | { ok: false; code: string; productId?: string; message: string };
+
+/** The catalog's word on a product, as carts show and check it (product's services/quotes.ts). */
+export interface Quote {
+  productId: string;
+  name: string;
+  priceCents: number;
+  currency: string;
+  available: number;
+  active: boolean;
+}
 
 /** The product subgraph's stock routes, as this subgraph calls them (signed, through the service client). */
 export class ProductStock {
@@ -13,6 +24,13 @@ export class ProductStock {
   /** All items or none, once per order however often it is asked; throws when product cannot be reached. */
   reserve(caller: Caller | null, orderId: string, items: OrderLine[]): Promise<ReserveAnswer> {
     return this.d.peers.post<ReserveAnswer>('product', '/internal/stock/reserve', { orderRef: orderId, items }, { caller });
+  }
+
+  /** Current names, prices and stock of these products, in one call; products the catalog does not know are absent. */
+  async quote(caller: Caller | null, productIds: string[]): Promise<Map<string, Quote>> {
+    if (!productIds.length) return new Map();
+    const { quotes } = await this.d.peers.post<{ quotes: Quote[] }>('product', '/internal/catalog/quote', { productIds }, { caller });
+    return new Map(quotes.map((q) => [q.productId, q]));
   }
 
   /** True once product keeps the stock for good (confirmed now, or already confirmed or released before). */

@@ -4,7 +4,7 @@ import { bodyHash, CONTEXT_HEADER, verifyContext } from '@palisade/auth';
 import { loadInternalKeys } from '@palisade/kit';
 
 /*
- * The product subgraph as the order subgraph sees it: its three signed internal stock routes, over real HTTP.
+ * The product subgraph as the order subgraph sees it: its signed internal stock and quote routes, over real HTTP.
  * Subgraphs never import each other, tests included, so the order suite talks to this stand-in; the product
  * subgraph's own suite proves the real routes, and the e2e suites prove the two together.
  * It keeps product's promises: a reservation is all-or-nothing, a retry of the same order answers the same,
@@ -25,6 +25,8 @@ export interface ProductStandIn {
   /** Adds a product; `price` as the API writes it ("12.34"). */
   add(price: string, stock: number): string;
   archive(id: string): void;
+  /** Changes a product's price or currency, as a manager's update would. */
+  reprice(id: string, price: string, currency?: string): void;
   stockOf(id: string): number;
   /** While down it answers every call 503, as an unreachable product subgraph would look through a proxy. */
   down: boolean;
@@ -32,6 +34,8 @@ export interface ProductStandIn {
   loseConfirms: boolean;
   /** Runs after a reservation is made and before it is answered: what happens while a placement waits. */
   onReserve: (() => Promise<unknown>) | null;
+  /** Runs after a quote is answered: what happens between a cart's check and its reservation. */
+  onQuote: (() => void) | null;
   /** Reserves as if the order subgraph had asked (a placement that died before writing its order). */
   reserve(orderRef: string, productId: string, quantity: number): void;
   reservationOf(orderRef: string): 'held' | 'confirmed' | 'released' | undefined;
@@ -62,6 +66,12 @@ export async function startProductStandIn(): Promise<ProductStandIn> {
       reservations.set(orderRef, { items: reserved, status: 'held' });
       return { ok: true, items: reserved };
     },
+    '/internal/catalog/quote': ({ productIds }: { productIds: string[] }) => ({
+      quotes: productIds.flatMap((productId) => {
+        const p = catalog.get(productId);
+        return p ? [{ productId, name: p.name, priceCents: p.priceCents, currency: p.currency, available: p.stock, active: p.active }] : [];
+      }),
+    }),
     '/internal/stock/confirm': ({ orderRef }: { orderRef: string }) => {
       const r = reservations.get(orderRef);
       if (r?.status !== 'held') return { confirmed: false };
@@ -82,6 +92,7 @@ export async function startProductStandIn(): Promise<ProductStandIn> {
     down: false,
     loseConfirms: false,
     onReserve: null,
+    onQuote: null,
     refused: 0,
     reserve: (orderRef, productId, quantity) => void routes['/internal/stock/reserve']!({ orderRef, items: [{ productId, quantity }] }),
     reservationOf: (orderRef) => reservations.get(orderRef)?.status,
@@ -91,6 +102,11 @@ export async function startProductStandIn(): Promise<ProductStandIn> {
       return id;
     },
     archive: (id) => void (catalog.get(id)!.active = false),
+    reprice(id, price, currency) {
+      const p = catalog.get(id)!;
+      p.priceCents = Math.round(Number(price) * 100);
+      if (currency) p.currency = currency;
+    },
     stockOf: (id) => catalog.get(id)!.stock,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
@@ -113,6 +129,7 @@ export async function startProductStandIn(): Promise<ProductStandIn> {
     const answer = route(JSON.parse(raw.toString('utf8')));
     if (req.url === '/internal/stock/reserve') await standIn.onReserve?.();
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+    if (req.url === '/internal/catalog/quote') standIn.onQuote?.();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   standIn.url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;

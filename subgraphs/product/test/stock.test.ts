@@ -58,6 +58,17 @@ describe('stock reservations for orders', () => {
     expect(await stockOf(p.id)).toBe(10);
   });
 
+  it('quotes names, current prices and available stock to the order subgraph only, and refuses malformed asks', async () => {
+    const p = await product(7);
+    const unknown = randomUUID();
+    const { quotes } = await asOrder('/internal/catalog/quote', { productIds: [p.id, unknown, p.id] });
+    expect(quotes).toEqual([expect.objectContaining({ productId: p.id, priceCents: expect.any(Number), currency: expect.any(String), available: 7, active: true })]);
+    const asUser = postSigned((await loadInternalKeys('user', [])).signer, 'product', base + '/internal/catalog/quote', { productIds: [p.id] });
+    await expect(asUser).rejects.toMatchObject({ status: 401 });
+    for (const body of [{ productIds: ['not-a-uuid'] }, { productIds: Array.from({ length: 51 }, () => randomUUID()) }, { productIds: 'x' }, null])
+      await expect(asOrder('/internal/catalog/quote', body)).rejects.toMatchObject({ status: 400 });
+  });
+
   it('never adjusts stock below zero', async () => {
     const p = await product(2);
     const r = await signedSubgraphRequest(sg.url, 'product', manager, 'mutation($id: ID!) { adjustStock(id: $id, delta: -3, reason: "count") { stock } }', { id: p.id });
