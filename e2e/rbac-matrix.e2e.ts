@@ -149,6 +149,15 @@ const FIXTURES: Record<string, (a: Actor) => Promise<Call>> = {
   'Mutation.archiveProduct': async () => ({ query: 'mutation($id: ID!) { archiveProduct(id: $id) { id } }', variables: { id: await disposableProduct() } }),
   'Mutation.adjustStock': async () => ({ query: 'mutation($id: ID!) { adjustStock(id: $id, delta: 1, reason: "matrix") { id } }', variables: { id: await disposableProduct() } }),
   'Mutation.placeOrder': async () => ({ query: 'mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }', variables: { i: { items: [{ productId, quantity: 1 }], shippingAddress: address } } }),
+  'Query.myCart': async () => ({ query: '{ myCart { subtotal { amount } } }' }),
+  'Mutation.addToCart': async () => ({ query: 'mutation($p: ID!) { addToCart(productId: $p, quantity: 1) { subtotal { amount } } }', variables: { p: productId } }),
+  'Mutation.setCartQuantity': async () => ({ query: 'mutation($p: ID!) { setCartQuantity(productId: $p, quantity: 1) { subtotal { amount } } }', variables: { p: productId } }),
+  'Mutation.clearCart': async () => ({ query: 'mutation { clearCart { subtotal { amount } } }' }),
+  'Mutation.checkout': async (a) => {
+    // A cart with something in it, where the persona may have one: only then can an allowed checkout succeed.
+    if (a.id) await a.client.request('mutation($p: ID!) { addToCart(productId: $p, quantity: 1) { subtotal { amount } } }', { p: productId });
+    return { query: 'mutation($i: CheckoutInput!) { checkout(input: $i) { id } }', variables: { i: { shippingAddress: address, idempotencyKey: randomUUID() } } };
+  },
   'Mutation.cancelOrder': async (a) => ({ query: 'mutation($id: ID!) { cancelOrder(id: $id) { status } }', variables: { id: await orderBy(a.id ? a.client : await env.asCustomer()) } }),
   'Mutation.updateOrderStatus': async () => ({ query: 'mutation($id: ID!) { updateOrderStatus(id: $id, status: CONFIRMED) { status } }', variables: { id: await orderBy(await env.asCustomer()) } }),
   'Mutation.acknowledgeAlert': async () => {
