@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { defineSubgraph, startSubgraph, type SubgraphOptions } from '@palisade/kit';
-import { auditOutbox } from './db/schema.ts';
+import { defineSubgraph, EVENT_STREAMS, eventStreamOf, startEventRelay, startSubgraph, type SubgraphOptions } from '@palisade/kit';
+import { auditOutbox, eventOutbox } from './db/schema.ts';
 import { resolvers } from './resolvers/index.ts';
 import { policies } from './rules.ts';
 import { createOrderContext } from './context.ts';
@@ -10,6 +10,8 @@ import { CartService } from './services/cart.service.ts';
 import { ProductStock } from './services/product-stock.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+/** How often the order events' relay looks for unpublished ones. */
+const EVENT_RELAY_INTERVAL_MS = 200;
 
 export const orderSubgraph = defineSubgraph({
   name: 'order',
@@ -26,8 +28,10 @@ export const orderSubgraph = defineSubgraph({
     return { orders, carts };
   },
   context: (base, { orders, carts }) => createOrderContext(orders, carts)(base),
-  jobs: ({ orders }, { config }) => [
+  jobs: ({ orders }, { config, database, store, log }) => [
     orders.startRestockRetries(config.order.restockRetryMs),
+    // Order events go from the outbox (the source of truth) to the orders stream, at least once (docs/events.md).
+    startEventRelay({ name: 'orders', db: database.db, table: eventOutbox, stream: eventStreamOf(store), streamName: EVENT_STREAMS.orders, log, intervalMs: EVENT_RELAY_INTERVAL_MS }),
     // Reservations are settled from here, never by the product subgraph asking back (services/stock-holds.ts).
     orders.startReservationSettling(config.order.reservationSweepMs, config.order.reservationTtlSeconds),
   ],

@@ -26,7 +26,6 @@ export const orderEventSchema = z.object({
     /** The status it left (null when placed). */
     previousStatus: z.enum(['PENDING', 'CONFIRMED', 'SHIPPED', 'DELIVERED', 'CANCELLED']).nullable(),
     total: money,
-    itemCount: z.number().int().nonnegative(),
   }),
 });
 

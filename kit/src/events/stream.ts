@@ -99,6 +99,7 @@ export class MemoryEventStream implements EventStream {
     return g;
   }
   async add(stream: string, fields: Record<string, string>) {
+    if (!Object.keys(fields).length) throw new Error('ERR wrong number of arguments for an entry without fields');
     const s = this.of(stream);
     const id = `${Date.now()}-${s.seq++}`;
     s.entries.push({ id, fields: { ...fields } });

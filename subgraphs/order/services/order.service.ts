@@ -7,6 +7,7 @@ import * as v from './validation.ts';
 import { orderTotalCents } from './money.ts';
 import { ProductStock, type ReserveAnswer, type ReservedItem } from './product-stock.ts';
 import { StockHolds } from './stock-holds.ts';
+import { writeOrderEvent } from './order-events.ts';
 
 export type OrderStatus = 'PENDING' | 'CONFIRMED' | 'SHIPPED' | 'DELIVERED' | 'CANCELLED';
 const TRANSITIONS: Record<OrderStatus, OrderStatus[]> = {
@@ -99,6 +100,7 @@ export class OrderService {
           .returning();
         await tx.insert(orderItems).values(answer.items.map((i) => ({ orderId, productId: i.productId, productName: i.name, quantity: i.quantity, unitPriceCents: i.unitPriceCents, currency: i.currency })));
         await this.d.audit(tx, caller, { action: 'order.placed', outcome: 'SUCCESS', resourceType: 'Order', resourceId: orderId, metadata: { totalCents, items: lines.length } });
+        await writeOrderEvent(tx, 'placed', order!, null);
         await hooks.inTransaction?.(tx, order!, answer.items);
         return order!;
       });
@@ -200,6 +202,7 @@ export class OrderService {
         .returning();
       if (!updated) throw badInput(`The order changed while this was decided; it is no longer ${from}`, 'status');
       await this.d.audit(tx, caller, { action, outcome: 'SUCCESS', resourceType: 'Order', resourceId: id, metadata: { from, to } });
+      if (EVENT_OF[to]) await writeOrderEvent(tx, EVENT_OF[to], updated, from);
       return updated;
     });
     const event = EVENT_OF[to];
