@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { badInput } from '@palisade/auth';
-import { announceCatalogChange, defineSubgraph, startSubgraph, type SubgraphOptions } from '@palisade/kit';
-import { auditOutbox } from './db/schema.ts';
+import { announceCatalogChange, defineSubgraph, EVENT_STREAMS, eventStreamOf, startEventRelay, startSubgraph, type SubgraphOptions } from '@palisade/kit';
+import { auditOutbox, eventOutbox } from './db/schema.ts';
 import { resolvers } from './resolvers/index.ts';
 import { policies } from './rules.ts';
 import { createProductContext } from './context.ts';
@@ -47,6 +47,8 @@ export const productSubgraph = defineSubgraph({
     };
   },
   context: (base, { catalog, categories }) => createProductContext(catalog, categories)(base),
+  // Low-stock events go from the outbox (the source of truth) to the catalog stream, at least once (docs/events.md).
+  jobs: (_, { database, store, log }) => [startEventRelay({ name: 'catalog', db: database.db, table: eventOutbox, stream: eventStreamOf(store), streamName: EVENT_STREAMS.catalog, log, intervalMs: 200 })],
   internal: {
     '/internal/stock/reserve': {
       from: ['order'],

@@ -10,6 +10,7 @@ import { stockMovementsOf } from './stock-ledger.ts';
 import { parseCurrency, parsePrice } from './money.ts';
 import * as v from './validation.ts';
 import { recordMovements } from './stock.service.ts';
+import { noteLowStock } from './low-stock.ts';
 
 export type { ProductFilter } from './product-filter.ts';
 
@@ -173,6 +174,7 @@ export class CatalogService {
         throw new PublicError(ErrorCode.OUT_OF_STOCK, `Only ${exists.stock} in stock; cannot remove ${-delta}`);
       }
       await recordMovements(tx, [{ productId: pid, delta, kind: 'adjustment', reason: why, stockAfter: row.stock, actorId: caller.userId }]);
+      await noteLowStock(tx, row, row.stock - delta, row.stock);
       await this.d.audit(tx, caller, { action: 'product.stock_adjusted', outcome: 'SUCCESS', resourceType: 'Product', resourceId: pid, metadata: { delta, reason: why, stock: row.stock } });
       return row;
     });

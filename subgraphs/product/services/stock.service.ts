@@ -2,6 +2,7 @@ import { and, asc, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
 import type { Caller } from '@palisade/auth';
 import { isUuid, type AuditWriter, type Db, type Tx } from '@palisade/kit';
 import { products, stockMovements, stockReservations } from '../db/schema.ts';
+import { noteLowStock } from './low-stock.ts';
 
 export interface ReserveRequest {
   orderRef: string;
@@ -71,6 +72,7 @@ export class StockService {
         const [row] = await tx.update(products).set({ stock: sql`${products.stock} - ${quantity}`, updatedAt: new Date() }).where(eq(products.id, productId)).returning({ stock: products.stock });
         if (row?.stock === 0) emptied.push(productId);
         left.set(productId, row?.stock ?? p.stock - quantity);
+        await noteLowStock(tx, p, p.stock, row?.stock ?? p.stock - quantity);
         items.push({ productId, name: p.name, quantity, unitPriceCents: p.priceCents, currency: p.currency });
       }
       await tx.insert(stockReservations).values({ orderRef: req.orderRef, items });
