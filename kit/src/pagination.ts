@@ -1,4 +1,5 @@
 import { and, count, inArray, sql, type AnyColumn, type SQL } from 'drizzle-orm';
+import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from './db.ts';
 import { badInput } from '@palisade/auth';
@@ -67,6 +68,23 @@ export function toConnection<T>(rows: T[], size: number, totalCount: number, pos
 }
 
 /**
+ * Whether the operation selects the connection's `totalCount` (directly, or through a fragment, under any
+ * @include/@skip): a count is a statement of its own, which a page asked for without it need not send.
+ */
+export function asksTotalCount(info: Pick<GraphQLResolveInfo, 'fieldNodes' | 'fragments'>): boolean {
+  const seen = new Set<string>();
+  const asks = (set: SelectionSetNode | undefined): boolean =>
+    (set?.selections ?? []).some((s) => {
+      if (s.kind === Kind.FIELD) return s.name.value === 'totalCount';
+      if (s.kind === Kind.INLINE_FRAGMENT) return asks(s.selectionSet);
+      if (seen.has(s.name.value)) return false;
+      seen.add(s.name.value);
+      return asks(info.fragments[s.name.value]?.selectionSet);
+    });
+  return info.fieldNodes.some((f) => asks(f.selectionSet));
+}
+
+/**
  * Keyset pages over (created_at, id). Cursors carry milliseconds (what a JS date holds) while Postgres
  * keeps microseconds, so both the order and the comparison use the millisecond value; otherwise the
  * cursor's own row would come back on the next page. Parameters go as text: postgres.js will not guess
@@ -90,18 +108,20 @@ export interface KeysetTable extends PgTable {
 /**
  * One keyset page: the rows after the cursor (one extra, to know whether more follow) and the filter's total,
  * in one round trip each, side by side. Every list of rows ordered by creation reads through here.
+ * `count: false` (the operation does not select totalCount, see asksTotalCount) skips the total's statement;
+ * totalCount is then 0, which nobody reads.
  */
 export async function keysetPage<T extends KeysetTable>(
   db: Db,
   table: T,
-  o: { where?: SQL; first?: number | null; after?: string | null; direction: 'asc' | 'desc' },
+  o: { where?: SQL; first?: number | null; after?: string | null; direction: 'asc' | 'desc'; count?: boolean },
 ): Promise<Connection<T['$inferSelect']>> {
   const size = pageSize(o.first);
   const cursor = decodeCursor(o.after, KEYSET_CURSOR);
   const paged = cursor ? and(o.where, keysetAfter(table.createdAt, table.id, cursor, o.direction)) : o.where;
   const [rows, [total]] = await Promise.all([
     db.select().from(table as PgTable).where(paged).orderBy(...keysetOrder(table.createdAt, table.id, o.direction)).limit(size + 1),
-    db.select({ n: count() }).from(table as PgTable).where(o.where),
+    o.count === false ? [] : db.select({ n: count() }).from(table as PgTable).where(o.where),
   ]);
   const typed = rows as T['$inferSelect'][];
   return toConnection(typed, size, total?.n ?? 0, (r) => [(r.createdAt as Date).toISOString(), r.id as string]);

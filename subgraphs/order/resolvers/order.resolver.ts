@@ -1,10 +1,11 @@
 import type { Resolvers } from '../generated/resolvers.ts';
+import { asksTotalCount } from '@palisade/kit';
 import { money } from '../services/money.ts';
 
 export const orderResolvers = {
   Query: {
     order: (_, a, ctx) => ctx.orderById.load(a.id),
-    orders: (_, a, ctx) => ctx.orders.list(a.filter, a.first, a.after),
+    orders: (_, a, ctx, info) => ctx.orders.list(a.filter, a.first, a.after, asksTotalCount(info)),
   },
   Mutation: {
     placeOrder: (_, a, ctx) => ctx.orders.place(ctx.caller, a.input),
@@ -25,6 +26,6 @@ export const orderResolvers = {
   },
   User: {
     __resolveReference: (ref) => ({ id: ref.id }),
-    orders: (u, a, ctx) => ctx.orders.forCustomer(u.id, a.first, a.after),
+    orders: (u, a, ctx, info) => ctx.orders.forCustomer(u.id, a.first, a.after, asksTotalCount(info)),
   },
 } satisfies Resolvers;
