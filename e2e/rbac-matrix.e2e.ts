@@ -85,6 +85,7 @@ const FIXTURES: Record<string, (a: Actor) => Promise<Call>> = {
   'Query.user': async () => ({ query: 'query($id: ID!) { user(id: $id) { id } }', variables: { id: (await env.asCustomer()).userId } }),
   'Query.users': async () => ({ query: '{ users(first: 1) { totalCount } }' }),
   'Query.mySessions': async () => ({ query: '{ mySessions { id } }' }),
+  'Query.exportMyData': async () => ({ query: '{ exportMyData }' }),
   'Query.product': async () => ({ query: 'query($id: ID!) { product(id: $id) { id name } }', variables: { id: productId } }),
   'Query.products': async () => ({ query: '{ products(first: 2) { totalCount } }' }),
   'Query.stockMovements': async () => ({ query: 'query($id: ID!) { stockMovements(productId: $id, first: 1) { totalCount } }', variables: { id: productId } }),
@@ -107,6 +108,8 @@ const FIXTURES: Record<string, (a: Actor) => Promise<Call>> = {
   },
   'Mutation.logout': async () => ({ query: 'mutation { logout }' }),
   'Mutation.revokeSession': async (a) => ({ query: 'mutation($id: ID!) { revokeSession(id: $id) }', variables: { id: a.client.token ? String(decodeJwt(a.client.token).sid) : randomUUID() } }),
+  // Each persona is a fresh account (an ADMIN one beside the bootstrap administrator), so deleting it is allowed.
+  'Mutation.deleteMyAccount': async (a) => ({ query: 'mutation($i: DeleteMyAccountInput!) { deleteMyAccount(input: $i) }', variables: { i: { password: a.password || 'whatever-password-1' } } }),
   'Mutation.updateProfile': async () => ({ query: 'mutation { updateProfile(input: { displayName: "Renamed" }) { id } }' }),
   'Mutation.changePassword': async (a) => ({ query: 'mutation($i: ChangePasswordInput!) { changePassword(input: $i) }', variables: { i: { currentPassword: a.password || 'whatever-password-1', newPassword: `np-${randomUUID()}` } } }),
   'Mutation.setUserRoles': async () => ({ query: 'mutation($id: ID!) { setUserRoles(userId: $id, roles: [CUSTOMER]) { id } }', variables: { id: (await env.asCustomer()).userId } }),

@@ -115,6 +115,21 @@ const drivers: Record<string, Driver> = {
       expect(await audits('auth.locked', { actorId: c.userId, since }, 1)).toBeGreaterThanOrEqual(1);
     },
   },
+  deleteMyAccount: {
+    within: 5,
+    async run() {
+      const since = new Date().toISOString();
+      const c = await customer();
+      const ip = freshIp();
+      const q = 'mutation($i: DeleteMyAccountInput!) { deleteMyAccount(input: $i) }';
+      const n = await guessUntilRefused(async (w) => codesOf(await from(ip, c.token).request(q, { i: { password: `wrong-${w}` } })), 10);
+      expect(n).toBeLessThanOrEqual(5);
+      // locked, not merely budgeted: the right password is refused too (the account stays), strangers cannot sign in
+      expect(codesOf(await from(ip, c.token).request(q, { i: { password: c.password } })).some((x) => REFUSED.includes(x!))).toBe(true);
+      expect(await lockedForStrangers(c.email, c.password)).toEqual(['ACCOUNT_LOCKED']);
+      expect(await audits('user.deleted', { actorId: c.userId, since }, n)).toBeGreaterThanOrEqual(n);
+    },
+  },
   confirmTotp: {
     within: 5,
     async run() {

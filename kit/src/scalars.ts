@@ -50,3 +50,23 @@ export const JSONScalar = new GraphQLScalarType({
   parseValue: (v) => v,
   parseLiteral: literal,
 });
+
+const refuseInput = (): never => {
+  throw badInput('JSON values are output only: no argument takes one');
+};
+
+/**
+ * JSON for fields that only ever answer (a data export): an object is passed through, anything else is a bug
+ * on the serving side, and no operation may send one in (no argument declares the type, and should one ever,
+ * it is refused rather than trusted blindly).
+ */
+export const JSONOutputScalar = new GraphQLScalarType({
+  name: 'JSON',
+  description: 'A JSON object, in answers only',
+  serialize: (v) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new TypeError('JSON output must be an object');
+    return v;
+  },
+  parseValue: refuseInput,
+  parseLiteral: refuseInput,
+});

@@ -15,6 +15,7 @@ export type Scalars = {
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
   DateTime: { input: string; output: string; }
+  /** An output-only JSON value (the data export); never accepted as input. */
   JSON: { input: unknown; output: unknown; }
 };
 
@@ -54,6 +55,12 @@ export type ChangePasswordInput = {
   newPassword: Scalars['String']['input'];
 };
 
+export type CheckoutInput = {
+  shippingAddress: AddressInput;
+  /** Retrying with the same key returns the same order; required, so a lost answer can be retried safely. */
+  idempotencyKey: Scalars['String']['input'];
+};
+
 export type CreateCategoryInput = {
   name: Scalars['String']['input'];
   slug: Scalars['String']['input'];
@@ -77,6 +84,12 @@ export type CreateProductInput = {
   imageUrls?: InputMaybe<Array<Scalars['String']['input']>>;
   /** Stock is moved by those who may adjust it, here as in adjustStock. */
   initialStock?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** Deleting an account asks for the password again, and the one-time code when two-factor sign-in is on. */
+export type DeleteMyAccountInput = {
+  password: Scalars['String']['input'];
+  totpCode?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type LoginInput = {

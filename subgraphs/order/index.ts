@@ -6,6 +6,7 @@ import { policies } from './rules.ts';
 import { createOrderContext } from './context.ts';
 import { OrderService } from './services/order.service.ts';
 import { orderKpis } from './services/order-kpis.ts';
+import { CUSTOMER_ERASE_PATH, CUSTOMER_EXPORT_PATH, eraseCustomer, exportCustomer } from './services/customer-data.ts';
 import { CartService } from './services/cart.service.ts';
 import { ProductStock } from './services/product-stock.ts';
 
@@ -25,7 +26,7 @@ export const orderSubgraph = defineSubgraph({
   services: (rt) => {
     const orders = new OrderService({ db: rt.database.db, audit: rt.audit, peers: rt.peers, log: rt.log, onOrder: orderKpis(rt.metrics) });
     const carts = new CartService({ db: rt.database.db, audit: rt.audit, stock: new ProductStock({ peers: rt.peers, log: rt.log }), orders, shopCurrency: rt.config.order.shopCurrency });
-    return { orders, carts };
+    return { orders, carts, db: rt.database.db };
   },
   context: (base, { orders, carts }) => createOrderContext(orders, carts)(base),
   jobs: ({ orders }, { config, database, store, log }) => [
@@ -35,6 +36,11 @@ export const orderSubgraph = defineSubgraph({
     // Reservations are settled from here, never by the product subgraph asking back (services/stock-holds.ts).
     orders.startReservationSettling(config.order.reservationSweepMs, config.order.reservationTtlSeconds),
   ],
+  // Customers' data rights: the user subgraph asks for a customer's orders and cart, or has them erased.
+  internal: {
+    [CUSTOMER_EXPORT_PATH]: { from: ['user'], handle: (s, body) => exportCustomer(s.db, body) },
+    [CUSTOMER_ERASE_PATH]: { from: ['user'], handle: (s, body) => eraseCustomer(s.db, body) },
+  },
 });
 
 export const startOrderSubgraph = (o: SubgraphOptions) => startSubgraph(orderSubgraph, o);

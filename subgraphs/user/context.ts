@@ -5,12 +5,14 @@ import type { AccountService } from './services/account.service.ts';
 import type { RecoveryService } from './services/recovery.service.ts';
 import type { SessionService } from './services/session.service.ts';
 import type { TotpService } from './services/totp.service.ts';
+import type { DataRightsService } from './services/data-rights.service.ts';
 
 export interface UserServices {
   accounts: AccountService;
   sessions: SessionService;
   recovery: RecoveryService;
   totp: TotpService;
+  dataRights: DataRightsService;
 }
 
 export interface UserContext extends SubgraphContext, UserServices {

@@ -15,6 +15,7 @@ import { TotpService } from './services/totp.service.ts';
 import { RecoveryService } from './services/recovery.service.ts';
 import { createMailer, type Mailer } from './services/mailer.ts';
 import { MailQueue } from './services/mail-queue.ts';
+import { DataRightsService, ERASING_PEERS } from './services/data-rights.service.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 export { DevOutboxMailer } from './services/mailer.ts';
@@ -29,6 +30,8 @@ export interface UserSubgraphOptions extends SubgraphOptions {
   mailer?: Mailer;
   /** How often queued mail is sent (1 s), how long a send may take (30 s), the first retry's wait (30 s, doubling). */
   mailTiming?: { intervalMs?: number; sendTimeoutMs?: number; retryMs?: number };
+  /** How often unconfirmed account erasures are retried, and the first retry's wait (30 s, doubling). */
+  erasureRetryMs?: number;
 }
 
 export const userSubgraph = defineSubgraph({
@@ -39,6 +42,8 @@ export const userSubgraph = defineSubgraph({
   resolvers,
   policies,
   outbox: auditOutbox,
+  // Customers' data rights gather from, and erase in, every other subgraph holding their data.
+  peers: ERASING_PEERS,
   services: async (rt, o: UserSubgraphOptions) => {
     const { db } = rt.database;
     const { audit, store, log, config } = rt;
@@ -60,6 +65,8 @@ export const userSubgraph = defineSubgraph({
     const lockouts = rt.metrics.counter('palisade_lockouts_total', 'Accounts locked after repeated failed sign-ins');
     const signIns = rt.metrics.counter('palisade_sign_ins_total', 'Sign-ins by outcome: success, failure, locked, throttled, second_factor (code asked for), error; success rate = success / (success + failure + locked + throttled)', ['outcome']);
     const registrations = rt.metrics.counter('palisade_registrations_total', 'Accounts registered');
+    const dataRights = new DataRightsService({ db, audit, sessions, lockout, totp, peers: rt.peers, log, retryMs: o.erasureRetryMs });
+    rt.metrics.gauge('palisade_erasures_pending', 'Account deletions another subgraph has yet to confirm (retried until it does)', async () => dataRights.pending());
     const accounts = new AccountService({
       db, audit, sessions, lockout, totp, recovery, log,
       onLoginFailed: (lockedFor) => {
@@ -69,13 +76,15 @@ export const userSubgraph = defineSubgraph({
       onSignIn: (outcome) => signIns.inc({ outcome }),
       onRegistered: () => registrations.inc(),
     });
-    return { accounts, sessions, recovery, totp, keys, mailer, mailQueue };
+    return { accounts, sessions, recovery, totp, keys, mailer, mailQueue, dataRights };
   },
   context: (base, services) => createUserContext(services)(base),
   // A refused sign-in still counts: lockout and audit see it like a wrong password.
   onInputRefused: (ctx, coordinate, args) => (coordinate === 'Mutation.login' ? ctx.accounts.loginRefused(ctx.caller, args.input as { email?: unknown }) : undefined),
-  jobs: ({ keys, mailQueue }, rt, o) => [
+  jobs: ({ keys, mailQueue, dataRights }, rt, o) => [
     keys,
+    // Deletions some subgraph has not confirmed yet (it was down): asked again until it does.
+    every(o.erasureRetryMs ?? 30_000, rt.log, { run: () => dataRights.retryDue(), worthTelling: (r) => r.finished + r.pending > 0, done: 'account erasures retried', failed: 'could not retry account erasures' }),
     every(o.mailTiming?.intervalMs ?? 1000, rt.log, { run: () => mailQueue.drain(), worthTelling: (r) => r.sent + r.failed > 0, done: 'queued mail sent', failed: 'could not drain the mail queue' }),
   ],
   routes: ({ keys }) => ({ 'GET /.well-known/jwks.json': async ({ res }) => sendJson(res, 200, await keys.jwks(), { 'cache-control': 'public, max-age=60' }) }),

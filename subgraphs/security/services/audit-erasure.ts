@@ -52,6 +52,9 @@ export async function exportSubject(db: Db, payload: unknown) {
 export async function eraseSubject(db: Db, payload: unknown) {
   const id = subjectOf(payload);
   return db.transaction(async (tx) => {
+    // The appenders' lock: a batch being appended now either commits before (and its records are erased
+    // below) or sees the person marked erased (and stores them erased); none slips between the two.
+    await queryRows(tx, sql`select pg_advisory_xact_lock(hashtext('palisade-audit-chain'))`);
     await tx.insert(erasedSubjects).values({ subjectId: id }).onConflictDoNothing();
     const [erased] = await queryRows<{ n: number }>(tx, sql`select security.erase_audit_subject(${id}::uuid) as n`);
     await tx.update(securityAlerts).set({ sourceIp: null }).where(eq(securityAlerts.userId, id));

@@ -21,6 +21,8 @@ export type Scalars = {
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
   DateTime: { input: Date; output: Date | string; }
+  /** An output-only JSON value (the data export); never accepted as input. */
+  JSON: { input: unknown; output: unknown; }
   _FieldSet: { input: any; output: any; }
 };
 
@@ -88,6 +90,30 @@ export type UserConnection = {
   totalCount: Scalars['Int']['output'];
 };
 
+/** Something Palisade told the caller (by mail too): an order's progress, or a low-stock alert for managers. */
+export type Notification = {
+  __typename?: 'Notification';
+  id: Scalars['ID']['output'];
+  /** What it is about: the event's type, such as order.shipped or product.low_stock. */
+  kind: Scalars['String']['output'];
+  subject: Scalars['String']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  readAt?: Maybe<Scalars['DateTime']['output']>;
+};
+
+export type NotificationEdge = {
+  __typename?: 'NotificationEdge';
+  cursor: Scalars['String']['output'];
+  node: Notification;
+};
+
+export type NotificationConnection = {
+  __typename?: 'NotificationConnection';
+  edges: Array<NotificationEdge>;
+  pageInfo: PageInfo;
+  totalCount: Scalars['Int']['output'];
+};
+
 export type AuthPayload = {
   __typename?: 'AuthPayload';
   accessToken: Scalars['String']['output'];
@@ -114,6 +140,12 @@ export type UpdateProfileInput = {
   displayName?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** Deleting an account asks for the password again, and the one-time code when two-factor sign-in is on. */
+export type DeleteMyAccountInput = {
+  password: Scalars['String']['input'];
+  totpCode?: InputMaybe<Scalars['String']['input']>;
+};
+
 export type ChangePasswordInput = {
   currentPassword: Scalars['String']['input'];
   newPassword: Scalars['String']['input'];
@@ -127,6 +159,14 @@ export type Query = {
   users: UserConnection;
   /** The caller's live sessions. */
   mySessions: Array<Session>;
+  /**
+   * Everything Palisade holds about the caller, from every subgraph, as one JSON document (account, sessions,
+   * addresses, orders, cart, notifications, audit events; each collection capped, and says so). Only ever the
+   * caller's own: it takes no argument. Costly, so a few per hour.
+   */
+  exportMyData: Scalars['JSON']['output'];
+  /** The caller's own notifications, newest first. */
+  myNotifications: NotificationConnection;
 };
 
 
@@ -139,6 +179,12 @@ export type QueryUsersArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   after?: InputMaybe<Scalars['String']['input']>;
   search?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type QueryMyNotificationsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type Mutation = {
@@ -167,6 +213,12 @@ export type Mutation = {
   enrollTotp: TotpEnrollment;
   /** Turns two-factor sign-in on and ends the user's other sessions. A wrong code counts toward the lockout. */
   confirmTotp: Scalars['Boolean']['output'];
+  /**
+   * Deletes the caller's account: personal data is erased or anonymised in every subgraph (orders keep their
+   * financial facts, anonymised), every session ends at once. A wrong password or code counts toward the lockout.
+   * The last active administrator cannot.
+   */
+  deleteMyAccount: Scalars['Boolean']['output'];
   /** Turns two-factor sign-in off and ends the user's other sessions. A wrong code counts toward the lockout. */
   disableTotp: Scalars['Boolean']['output'];
 };
@@ -238,6 +290,11 @@ export type MutationVerifyEmailArgs = {
 
 export type MutationConfirmTotpArgs = {
   code: Scalars['String']['input'];
+};
+
+
+export type MutationDeleteMyAccountArgs = {
+  input: DeleteMyAccountInput;
 };
 
 
@@ -341,6 +398,7 @@ export type FederationReferenceTypes = {
 export type ResolversTypes = {
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   Role: Role;
   User: ResolverTypeWrapper<UserRow>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
@@ -348,10 +406,14 @@ export type ResolversTypes = {
   TotpEnrollment: ResolverTypeWrapper<TotpEnrollment>;
   UserEdge: ResolverTypeWrapper<Omit<UserEdge, 'node'> & { node: ResolversTypes['User'] }>;
   UserConnection: ResolverTypeWrapper<Omit<UserConnection, 'edges'> & { edges: Array<ResolversTypes['UserEdge']> }>;
+  Notification: ResolverTypeWrapper<Notification>;
+  NotificationEdge: ResolverTypeWrapper<NotificationEdge>;
+  NotificationConnection: ResolverTypeWrapper<NotificationConnection>;
   AuthPayload: ResolverTypeWrapper<AuthPayloadModel>;
   RegisterInput: RegisterInput;
   LoginInput: LoginInput;
   UpdateProfileInput: UpdateProfileInput;
+  DeleteMyAccountInput: DeleteMyAccountInput;
   ChangePasswordInput: ChangePasswordInput;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -364,16 +426,21 @@ export type ResolversTypes = {
 export type ResolversParentTypes = {
   DateTime: Scalars['DateTime']['output'];
   PageInfo: PageInfo;
+  JSON: Scalars['JSON']['output'];
   User: UserRow;
   ID: Scalars['ID']['output'];
   Session: SessionRow;
   TotpEnrollment: TotpEnrollment;
   UserEdge: Omit<UserEdge, 'node'> & { node: ResolversParentTypes['User'] };
   UserConnection: Omit<UserConnection, 'edges'> & { edges: Array<ResolversParentTypes['UserEdge']> };
+  Notification: Notification;
+  NotificationEdge: NotificationEdge;
+  NotificationConnection: NotificationConnection;
   AuthPayload: AuthPayloadModel;
   RegisterInput: RegisterInput;
   LoginInput: LoginInput;
   UpdateProfileInput: UpdateProfileInput;
+  DeleteMyAccountInput: DeleteMyAccountInput;
   ChangePasswordInput: ChangePasswordInput;
   Query: Record<PropertyKey, never>;
   Mutation: Record<PropertyKey, never>;
@@ -408,6 +475,10 @@ export type PageInfoResolvers<ContextType = UserContext, ParentType extends Reso
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
+
+export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
+  name: 'JSON';
+}
 
 export type UserResolvers<ContextType = UserContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
@@ -448,6 +519,25 @@ export type UserConnectionResolvers<ContextType = UserContext, ParentType extend
   totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
+export type NotificationResolvers<ContextType = UserContext, ParentType extends ResolversParentTypes['Notification'] = ResolversParentTypes['Notification']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  subject?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  readAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+};
+
+export type NotificationEdgeResolvers<ContextType = UserContext, ParentType extends ResolversParentTypes['NotificationEdge'] = ResolversParentTypes['NotificationEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Notification'], ParentType, ContextType>;
+};
+
+export type NotificationConnectionResolvers<ContextType = UserContext, ParentType extends ResolversParentTypes['NotificationConnection'] = ResolversParentTypes['NotificationConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['NotificationEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type AuthPayloadResolvers<ContextType = UserContext, ParentType extends ResolversParentTypes['AuthPayload'] = ResolversParentTypes['AuthPayload']> = {
   accessToken?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   refreshToken?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -460,6 +550,8 @@ export type QueryResolvers<ContextType = UserContext, ParentType extends Resolve
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'id'>>;
   users?: Resolver<ResolversTypes['UserConnection'], ParentType, ContextType, Partial<QueryUsersArgs>>;
   mySessions?: Resolver<Array<ResolversTypes['Session']>, ParentType, ContextType>;
+  exportMyData?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  myNotifications?: Resolver<ResolversTypes['NotificationConnection'], ParentType, ContextType, Partial<QueryMyNotificationsArgs>>;
 };
 
 export type MutationResolvers<ContextType = UserContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
@@ -478,17 +570,22 @@ export type MutationResolvers<ContextType = UserContext, ParentType extends Reso
   verifyEmail?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationVerifyEmailArgs, 'token'>>;
   enrollTotp?: Resolver<ResolversTypes['TotpEnrollment'], ParentType, ContextType>;
   confirmTotp?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationConfirmTotpArgs, 'code'>>;
+  deleteMyAccount?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteMyAccountArgs, 'input'>>;
   disableTotp?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDisableTotpArgs, 'code'>>;
 };
 
 export type Resolvers<ContextType = UserContext> = {
   DateTime?: GraphQLScalarType;
   PageInfo?: PageInfoResolvers<ContextType>;
+  JSON?: GraphQLScalarType;
   User?: UserResolvers<ContextType>;
   Session?: SessionResolvers<ContextType>;
   TotpEnrollment?: TotpEnrollmentResolvers<ContextType>;
   UserEdge?: UserEdgeResolvers<ContextType>;
   UserConnection?: UserConnectionResolvers<ContextType>;
+  Notification?: NotificationResolvers<ContextType>;
+  NotificationEdge?: NotificationEdgeResolvers<ContextType>;
+  NotificationConnection?: NotificationConnectionResolvers<ContextType>;
   AuthPayload?: AuthPayloadResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;

@@ -14,7 +14,7 @@ export interface SecretGuardDeps {
 /** Thrown by a check whose secret was wrong, as opposed to any other refusal. */
 export class WrongSecret extends PublicError {}
 
-export type SecretFailedAction = 'auth.password_change_failed' | 'auth.totp_failed';
+export type SecretFailedAction = 'auth.password_change_failed' | 'auth.totp_failed' | 'user.deleted';
 export type TokenKind = 'reset_password' | 'verify_email' | 'refresh';
 
 /**
