@@ -86,6 +86,41 @@ export class MemoryStore implements Store {
 /** How long one store command may take before the decision waiting on it fails closed. */
 export const STORE_COMMAND_TIMEOUT_MS = 1_000;
 
+/**
+ * Fails closed when the command has not answered by the deadline, measured in the store's time, not the
+ * process's: a timer that fires late because the process was busy (a CPU-heavy request, a GC pause) runs
+ * before that turn reads the sockets, where the reply may already be waiting, so the refusal is decided in
+ * setImmediate, after the turn's I/O; and a timer that fired far too late grants one fresh window. A reply
+ * that came in time is never mistaken for an outage (a spurious 503 under load); a silent store still fails
+ * closed within two windows.
+ */
+export function withDeadline<T>(command: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    let timer: NodeJS.Timeout;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      fn();
+    };
+    const arm = (lastChance: boolean) => {
+      const due = performance.now() + ms;
+      timer = setTimeout(() => {
+        // Fired well past its time: the process was busy, and the command may not even have been written
+        // yet (auto-pipelining writes on the next turn). The store gets one fresh window of its own.
+        if (!lastChance && performance.now() - due > STALL_GRACE_MS) return arm(true);
+        setImmediate(() => settle(() => reject(new StoreUnavailable())));
+      }, ms);
+    };
+    arm(false);
+    command.then((v) => settle(() => resolve(v)), (e: unknown) => settle(() => reject(e)));
+  });
+}
+
+/** A timer this late means the event loop was blocked, not that the store was slow. */
+const STALL_GRACE_MS = 100;
+
 export class RedisStore implements Store {
   readonly kind = 'redis' as const;
   private wasReady = false;
@@ -105,7 +140,9 @@ export class RedisStore implements Store {
       maxRetriesPerRequest: 1,
       enableOfflineQueue: true,
       enableAutoPipelining: true,
-      commandTimeout: STORE_COMMAND_TIMEOUT_MS,
+      // A backstop for callers that use the client directly (the rate limiter falls back to memory on it);
+      // the store's own commands fail closed at STORE_COMMAND_TIMEOUT_MS through withDeadline.
+      commandTimeout: 3 * STORE_COMMAND_TIMEOUT_MS,
       retryStrategy: (times) => Math.min(times * 100, 1_000),
     });
     redis.on('error', () => {}); // surfaced through ping() and failed commands, not as a crash
@@ -119,7 +156,7 @@ export class RedisStore implements Store {
   private async run<T>(command: () => Promise<T>): Promise<T> {
     if (this.wasReady && this.redis.status !== 'ready') throw new StoreUnavailable();
     try {
-      return await command();
+      return await withDeadline(command(), STORE_COMMAND_TIMEOUT_MS);
     } catch {
       throw new StoreUnavailable();
     }
@@ -146,7 +183,7 @@ export class RedisStore implements Store {
   }
   async ping() {
     try {
-      return (await this.redis.ping()) === 'PONG';
+      return (await withDeadline(this.redis.ping(), STORE_COMMAND_TIMEOUT_MS)) === 'PONG';
     } catch {
       return false;
     }

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { MemoryStore, RedisStore, type Store } from '../src/store.ts';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { MemoryStore, RedisStore, STORE_COMMAND_TIMEOUT_MS, StoreUnavailable, type Store } from '../src/store.ts';
 import { eventually, testRedisPrefix, testServers } from '../src/testing/index.ts';
 import { testSettings } from '../src/testing/config.ts';
 
@@ -48,5 +49,43 @@ describe('the test run', () => {
   it('has a real Redis when CI demands one', () => {
     if (testSettings().requireRealServers) expect(redisUrl).toBeTruthy();
     expect(stores.length).toBe(redisUrl ? 2 : 1);
+  });
+});
+
+describe('the store deadline', () => {
+  /** Keeps the event loop busy, as a CPU-heavy request or a long GC pause would: no timer or socket is served. */
+  const stall = (ms: number) => {
+    const until = performance.now() + ms;
+    while (performance.now() < until);
+  };
+
+  it.runIf(redisUrl)('counts a reply that arrived while the process was busy as in time, not as an outage', async () => {
+    const store = RedisStore.connect(redisUrl!, testRedisPrefix());
+    opened.push(store);
+    await store.set('stalled', 'answer', 60);
+    for (const written of [false, true]) {
+      const pending = store.get('stalled');
+      // The command goes out on the next turn (auto-pipelining); the stall comes before it, or after it with
+      // the reply waiting unread. Either way Redis answered at once, and the process looks only after the deadline.
+      if (written) await new Promise((resolve) => setImmediate(resolve));
+      stall(STORE_COMMAND_TIMEOUT_MS + 300);
+      expect(await pending).toBe('answer');
+    }
+  });
+
+  it('still fails closed when the store really does not answer', async () => {
+    // A server that accepts the connection and never says a word.
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => void sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const store = RedisStore.connect(`redis://127.0.0.1:${(silent.address() as AddressInfo).port}`, 'silent:');
+    try {
+      await expect(store.get('anything')).rejects.toBeInstanceOf(StoreUnavailable);
+      expect(await store.ping()).toBe(false);
+    } finally {
+      store.redis.disconnect();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });
