@@ -86,6 +86,7 @@ const FIXTURES: Record<string, (a: Actor) => Promise<Call>> = {
   'Query.users': async () => ({ query: '{ users(first: 1) { totalCount } }' }),
   'Query.mySessions': async () => ({ query: '{ mySessions { id } }' }),
   'Query.exportMyData': async () => ({ query: '{ exportMyData }' }),
+  'Query.myNotifications': async () => ({ query: '{ myNotifications(first: 1) { totalCount } }' }),
   'Query.product': async () => ({ query: 'query($id: ID!) { product(id: $id) { id name } }', variables: { id: productId } }),
   'Query.products': async () => ({ query: '{ products(first: 2) { totalCount } }' }),
   'Query.stockMovements': async () => ({ query: 'query($id: ID!) { stockMovements(productId: $id, first: 1) { totalCount } }', variables: { id: productId } }),

@@ -6,6 +6,7 @@ import type { RecoveryService } from './services/recovery.service.ts';
 import type { SessionService } from './services/session.service.ts';
 import type { TotpService } from './services/totp.service.ts';
 import type { DataRightsService } from './services/data-rights.service.ts';
+import type { NotificationService } from './services/notification.service.ts';
 
 export interface UserServices {
   accounts: AccountService;
@@ -13,6 +14,7 @@ export interface UserServices {
   recovery: RecoveryService;
   totp: TotpService;
   dataRights: DataRightsService;
+  notifications: NotificationService;
 }
 
 export interface UserContext extends SubgraphContext, UserServices {

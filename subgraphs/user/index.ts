@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { configurePasswordHashing, PublicError, type SecretBox } from '@palisade/auth';
-import { defineSubgraph, every, loadDataKeys, startSubgraph, ConfigError, sendJson, type PalisadeConfig, type SubgraphOptions } from '@palisade/kit';
+import { defineSubgraph, eventStreamOf, every, loadDataKeys, startSubgraph, ConfigError, sendJson, type PalisadeConfig, type SubgraphOptions } from '@palisade/kit';
 import { auditOutbox } from './db/schema.ts';
 import { resolvers } from './resolvers/index.ts';
 import { policies } from './rules.ts';
@@ -16,10 +16,13 @@ import { RecoveryService } from './services/recovery.service.ts';
 import { createMailer, type Mailer } from './services/mailer.ts';
 import { MailQueue } from './services/mail-queue.ts';
 import { DataRightsService, ERASING_PEERS } from './services/data-rights.service.ts';
+import { NotificationService } from './services/notification.service.ts';
+import { Notifier } from './services/notifier.ts';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 export { DevOutboxMailer } from './services/mailer.ts';
 export { SigningKeyService } from './services/signing-keys.service.ts';
+export { Notifier } from './services/notifier.ts';
 
 export interface UserSubgraphOptions extends SubgraphOptions {
   /** Where development mail goes (default <data dir>/outbox); null keeps it in memory only (tests). */
@@ -32,6 +35,8 @@ export interface UserSubgraphOptions extends SubgraphOptions {
   mailTiming?: { intervalMs?: number; sendTimeoutMs?: number; retryMs?: number };
   /** How often unconfirmed account erasures are retried, and the first retry's wait (30 s, doubling). */
   erasureRetryMs?: number;
+  /** How often the notifier reads the event streams (250 ms), when it takes over another consumer's stale entries (30 s). */
+  notifierTiming?: { intervalMs?: number; claimIdleMs?: number };
 }
 
 export const userSubgraph = defineSubgraph({
@@ -60,7 +65,9 @@ export const userSubgraph = defineSubgraph({
     const resealed = await totp.resealAll();
     if (resealed) log.info({ resealed, keyId: box.currentKeyId }, 'TOTP secrets sealed under the current key');
     const recovery = new RecoveryService({ db, audit, sessions, lockout, log, publicAppUrl: config.user.publicAppUrl });
-    const mailQueue = new MailQueue({ db, mailer, compose: (kind, userId) => recovery.compose(kind, userId), log, sendTimeoutMs: o.mailTiming?.sendTimeoutMs, retryMs: o.mailTiming?.retryMs });
+    const notifications = new NotificationService({ db, audit });
+    const compose = (kind: string, userId: string, notificationId: string | null) => (kind === 'notification' ? notifications.compose(notificationId, userId) : recovery.compose(kind, userId));
+    const mailQueue = new MailQueue({ db, mailer, compose, log, sendTimeoutMs: o.mailTiming?.sendTimeoutMs, retryMs: o.mailTiming?.retryMs });
     rt.metrics.gauge('palisade_mail_queue_pending', 'Mail queued (password reset, email verification) and not yet sent', async () => mailQueue.pending());
     const lockouts = rt.metrics.counter('palisade_lockouts_total', 'Accounts locked after repeated failed sign-ins');
     const signIns = rt.metrics.counter('palisade_sign_ins_total', 'Sign-ins by outcome: success, failure, locked, throttled, second_factor (code asked for), error; success rate = success / (success + failure + locked + throttled)', ['outcome']);
@@ -76,15 +83,18 @@ export const userSubgraph = defineSubgraph({
       onSignIn: (outcome) => signIns.inc({ outcome }),
       onRegistered: () => registrations.inc(),
     });
-    return { accounts, sessions, recovery, totp, keys, mailer, mailQueue, dataRights };
+    // Order and catalog events become notifications and mail (services/notifier.ts; docs/events.md).
+    const notifier = new Notifier({ stream: eventStreamOf(store), notifications, log, intervalMs: o.notifierTiming?.intervalMs ?? 250, claimIdleMs: o.notifierTiming?.claimIdleMs ?? 30_000 });
+    return { accounts, sessions, recovery, totp, keys, mailer, mailQueue, notifications, notifier, dataRights };
   },
   context: (base, services) => createUserContext(services)(base),
   // A refused sign-in still counts: lockout and audit see it like a wrong password.
   onInputRefused: (ctx, coordinate, args) => (coordinate === 'Mutation.login' ? ctx.accounts.loginRefused(ctx.caller, args.input as { email?: unknown }) : undefined),
-  jobs: ({ keys, mailQueue, dataRights }, rt, o) => [
+  jobs: ({ keys, mailQueue, notifier, dataRights }, rt, o) => [
     keys,
     // Deletions some subgraph has not confirmed yet (it was down): asked again until it does.
     every(o.erasureRetryMs ?? 30_000, rt.log, { run: () => dataRights.retryDue(), worthTelling: (r) => r.finished + r.pending > 0, done: 'account erasures retried', failed: 'could not retry account erasures' }),
+    notifier.start(),
     every(o.mailTiming?.intervalMs ?? 1000, rt.log, { run: () => mailQueue.drain(), worthTelling: (r) => r.sent + r.failed > 0, done: 'queued mail sent', failed: 'could not drain the mail queue' }),
   ],
   routes: ({ keys }) => ({ 'GET /.well-known/jwks.json': async ({ res }) => sendJson(res, 200, await keys.jwks(), { 'cache-control': 'public, max-age=60' }) }),
@@ -93,8 +103,8 @@ export const userSubgraph = defineSubgraph({
 
 export async function startUserSubgraph(o: UserSubgraphOptions) {
   const running = await startSubgraph(userSubgraph, o);
-  const { mailer, mailQueue, keys } = running.services;
-  return { ...running, mailer, mailQueue, keys };
+  const { mailer, mailQueue, keys, notifier, notifications } = running.services;
+  return { ...running, mailer, mailQueue, keys, notifier, notifications };
 }
 
 /** The first administrator, from ADMIN_EMAIL / ADMIN_PASSWORD (production requires both); in development a generated one, shown once. */

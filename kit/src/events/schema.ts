@@ -47,17 +47,32 @@ export type OrderIntegrationEvent = z.infer<typeof orderEventSchema>;
 export type CatalogIntegrationEvent = z.infer<typeof catalogEventSchema>;
 export type IntegrationEvent = z.infer<typeof integrationEventSchema>;
 
-/** An event read back from a stream: parsed and checked, or null (a poison entry, for the dead letters). */
-export function parseIntegrationEvent(raw: unknown): IntegrationEvent | null {
-  if (typeof raw !== 'string' || raw.length > 64_000) return null;
+const laterVersion = z.object({ id: z.uuid(), type: z.string().max(100), version: z.number().int().min(2) });
+
+/**
+ * An event read back from a stream: a known event of a known version; a later version of some type (published
+ * beside the version this code reads, see docs/events.md: skipped, not an error); or poison (a dead letter).
+ */
+export type ReadEvent = { event: IntegrationEvent } | { laterVersion: true } | { poison: string };
+
+export function readIntegrationEvent(raw: unknown): ReadEvent {
+  if (typeof raw !== 'string') return { poison: 'no event field' };
+  if (raw.length > 64_000) return { poison: 'event too large' };
   let json: unknown;
   try {
     json = JSON.parse(raw);
   } catch {
-    return null;
+    return { poison: 'not JSON' };
   }
   const parsed = integrationEventSchema.safeParse(json);
-  return parsed.success ? parsed.data : null;
+  if (parsed.success) return { event: parsed.data };
+  return laterVersion.safeParse(json).success ? { laterVersion: true } : { poison: 'not a known event of a known version' };
+}
+
+/** The event, when it is one this code reads; null otherwise. */
+export function parseIntegrationEvent(raw: unknown): IntegrationEvent | null {
+  const r = readIntegrationEvent(raw);
+  return 'event' in r ? r.event : null;
 }
 
 /** The stream entry's fields: the event whole (JSON) and its id and type, for tools reading the stream. */

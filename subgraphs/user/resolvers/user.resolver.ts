@@ -10,6 +10,7 @@ export const userResolvers = {
     user: (_, a, ctx) => ctx.userById.load(a.id),
     users: (_, a, ctx) => ctx.accounts.list({ first: a.first, after: a.after, search: a.search }),
     mySessions: (_, __, ctx) => ctx.sessions.list(ctx.caller),
+    myNotifications: (_, a, ctx) => ctx.notifications.mine(ctx.caller, a.first, a.after),
   },
   Mutation: {
     updateProfile: (_, a, ctx) => ctx.accounts.updateProfile(ctx.caller, a.input),

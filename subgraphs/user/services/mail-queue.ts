@@ -6,8 +6,8 @@ import type { Mail, Mailer } from './mailer.ts';
 export interface MailQueueOptions {
   db: Db;
   mailer: Mailer;
-  /** Builds the mail for a queued row (issuing its token); null when there is nothing to send. */
-  compose(kind: string, userId: string): Promise<Mail | null>;
+  /** Builds the mail for a queued row (issuing its token, or reading its notification); null when there is nothing to send. */
+  compose(kind: string, userId: string, notificationId: string | null): Promise<Mail | null>;
   log: Logger;
   /** A send that has not finished by then counts as failed and is tried again later. */
   sendTimeoutMs?: number;
@@ -66,7 +66,7 @@ export class MailQueue {
   private claim() {
     return this.o.db.transaction(async (tx) => {
       const due = await tx
-        .select({ id: mailQueue.id, kind: mailQueue.kind, userId: mailQueue.userId, attempts: mailQueue.attempts })
+        .select({ id: mailQueue.id, kind: mailQueue.kind, userId: mailQueue.userId, notificationId: mailQueue.notificationId, attempts: mailQueue.attempts })
         .from(mailQueue)
         .where(and(isNull(mailQueue.doneAt), lte(mailQueue.nextAttemptAt, new Date())))
         .orderBy(asc(mailQueue.nextAttemptAt))
@@ -81,10 +81,10 @@ export class MailQueue {
     });
   }
 
-  private async deliver(row: { id: string; kind: string; userId: string | null; attempts: number }, result: DrainResult) {
+  private async deliver(row: { id: string; kind: string; userId: string | null; notificationId: string | null; attempts: number }, result: DrainResult) {
     const done = () => this.o.db.update(mailQueue).set({ doneAt: new Date() }).where(eq(mailQueue.id, row.id));
     try {
-      const mail = row.userId ? await this.o.compose(row.kind, row.userId) : null;
+      const mail = row.userId ? await this.o.compose(row.kind, row.userId, row.notificationId) : null;
       if (!mail) {
         result.settled++;
         return void (await done());
