@@ -23,13 +23,22 @@ function run(check: AccessCheck, ...a: Parameters<AccessCheck>): Verdict | Promi
   }
 }
 
-/** Every check must admit; all are evaluated, and the first Error (in order) wins over a plain refusal. */
+/**
+ * Every check must admit. A check that refuses at once ends the decision: the checks after it (a policy that
+ * loads a row, say) are not run for a caller already refused, so a refused caller cannot make them work.
+ * Checks that answer later run together; the first Error among them (in order) wins over a plain refusal.
+ */
 export function every(checks: readonly AccessCheck[]): AccessCheck {
   if (checks.length === 1) return checks[0]!;
   const combine = (vs: readonly Verdict[]): Verdict => (vs.every((v) => v === true) ? true : (vs.find((v) => v instanceof Error) ?? false));
   return (...a) => {
-    const vs = checks.map((c) => run(c, ...a));
-    return vs.some(isPromise) ? Promise.all(vs).then(combine) : combine(vs as Verdict[]);
+    const vs: (Verdict | Promise<Verdict>)[] = [];
+    for (const c of checks) {
+      const v = run(c, ...a);
+      if (v !== true && !isPromise(v)) return v;
+      vs.push(v);
+    }
+    return vs.some(isPromise) ? Promise.all(vs).then(combine) : true;
   };
 }
 
