@@ -56,6 +56,15 @@ describe('cost-based rate limits', () => {
     expect(codesOf(await place())).toEqual(['RATE_LIMITED']);
   });
 
+  it('limits the data export (costly: it gathers from every subgraph) to a few an hour per user', async () => {
+    const [c, other] = [await env.asCustomer('Exporter'), await env.asCustomer('Bystander')];
+    for (let i = 0; i < 3; i++) expect(codesOf(await c.request('{ exportMyData }'))).toEqual([]);
+    const r = await c.request('{ exportMyData }');
+    expect(codesOf(r)).toEqual(['RATE_LIMITED']);
+    expect(r.errors?.[0]?.extensions?.retryAfterSeconds).toBeGreaterThan(60);
+    expect(codesOf(await other.request('{ exportMyData }'))).toEqual([]); // one user's budget, not everyone's
+  });
+
   it('audits denials', async () => {
     const c = await env.asCustomer('Prober');
     expect(codesOf(await c.request('{ users { totalCount } }'))).toEqual(['FORBIDDEN']);
