@@ -40,15 +40,18 @@ export interface AccessHooks {
 const deniedFor = (caller: Caller) => (caller.userId ? forbidden() : unauthenticated());
 const reported = new WeakMap<object, Set<string>>();
 
-/** The refusal a field ends with, once every alternative failed: reported once per field per request. */
-function refusal(ctx: AccessContext, info: GraphQLResolveInfo, hooks: AccessHooks) {
-  const coordinate = `${info.parentType.name}.${info.fieldName}`;
+/** Tells the hook of a denial once per coordinate per request: a hundred aliases of one refusal are one audit record. */
+function reportOnce(ctx: AccessContext, coordinate: string, hooks: AccessHooks) {
   let seen = reported.get(ctx);
   if (!seen) reported.set(ctx, (seen = new Set()));
-  if (!seen.has(coordinate)) {
-    seen.add(coordinate);
-    hooks.onDenied?.(ctx, coordinate);
-  }
+  if (seen.has(coordinate)) return;
+  seen.add(coordinate);
+  hooks.onDenied?.(ctx, coordinate);
+}
+
+/** The refusal a field ends with, once every alternative failed: reported once per field per request. */
+function refusal(ctx: AccessContext, info: GraphQLResolveInfo, hooks: AccessHooks) {
+  reportOnce(ctx, `${info.parentType.name}.${info.fieldName}`, hooks);
   return deniedFor(ctx.caller);
 }
 
@@ -111,7 +114,7 @@ export function buildShieldRules(typeDefs: DocumentNode, policies: PolicyTable, 
     const [first] = inputViolations(guards, args, values, caller.scopes);
     if (!first) return true;
     const at = first.path.join('.');
-    hooks.onDenied?.(ctx as AccessContext, `${key}(${at})`);
+    reportOnce(ctx as AccessContext, `${key}(${at})`, hooks);
     if (!caller.userId) return unauthenticated();
     return new PublicError(ErrorCode.FORBIDDEN, `Setting ${at} needs ${first.anyOf.map((g) => g.join(' and ')).join(' or ')}`, { field: at });
   };

@@ -85,4 +85,14 @@ describe('input guards (@requiresScopesToSet)', () => {
       { numRuns: 60 },
     );
   });
+
+  it('report a refused input once per request, however many aliases carry it', async () => {
+    const typeDefs = parse(`${directives} input In { flag: Boolean @requiresScopesToSet(scopes: [["product:archive"]]) } type Query { ok: String @public } type Mutation { change(input: In!): String @requiresScopes(scopes: [["product:write"]]) }`);
+    const denied: string[] = [];
+    const schema = applyAccessRules(makeExecutableSchema({ typeDefs, resolvers: { Mutation: { change: () => 'changed' } } }), typeDefs, {}, { onDenied: (_ctx, coordinate) => denied.push(coordinate) });
+    const aliases = Array.from({ length: 25 }, (_, i) => `a${i}: change(input: { flag: true })`).join(' ');
+    const r = await graphql({ schema, source: `mutation { ${aliases} }`, contextValue: { caller: caller(['MANAGER']) } });
+    expect(r.errors).toHaveLength(25);
+    expect(denied).toEqual(['Mutation.change(input.flag)']);
+  });
 });
