@@ -38,7 +38,10 @@ export async function exportSubject(db: Db, payload: unknown) {
     .where(or(eq(auditEvents.actorId, id), eq(auditEvents.resourceId, id)))
     .orderBy(desc(auditEvents.seq))
     .limit(limit + 1);
-  return { events: rows.slice(0, limit), capped: rows.length > limit };
+  // A record about them made by someone else (an administrator changing their roles) is theirs to see, but
+  // the other person's address, user agent and id are not: those are left out.
+  const events = rows.slice(0, limit).map((r) => (r.actorId === id ? r : { ...r, actorId: null, ip: null, userAgent: null, byAnother: r.actorId !== null }));
+  return { events, capped: rows.length > limit };
 }
 
 /**

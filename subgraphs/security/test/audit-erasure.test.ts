@@ -84,6 +84,17 @@ describe('erasing a person from the audit trail', () => {
     );
   });
 
+  it('exports a record another person made about them without that person’s address, agent or id', async () => {
+    const [subject, admin] = [randomUUID(), randomUUID()];
+    const byAdmin = buildAuditRecord('user', { ...testCaller({ userId: admin, roles: ['ADMIN'] }), ip: '198.51.100.50', userAgent: 'admin browser' }, { action: 'user.roles_changed', outcome: 'SUCCESS', resourceType: 'User', resourceId: subject });
+    await send([byAdmin, about(subject)]);
+    const { events } = await exported(subject);
+    expect(events).toHaveLength(2);
+    const text = JSON.stringify(events);
+    for (const leak of [admin, '198.51.100.50', 'admin browser']) expect(text).not.toContain(leak);
+    expect(text).toContain('203.0.113.7'); // their own records keep their own address
+  });
+
   it('lets the erasure change nothing but the personal fields, once', async () => {
     const gone = randomUUID();
     await send([about(gone)]);
