@@ -228,6 +228,7 @@ describe('deleteMyAccount', () => {
   it('finishes a deletion made while a subgraph is down once it is back, never half-done in silence', async () => {
     const c = await customer('Patient');
     const orderId = await placeOrder(c, 'patient');
+    const bystander = await customer('Bystander');
     const dataRights = env.supergraph.subgraphs.user.services.dataRights;
     await env.supergraph.stopSubgraph('order');
     try {
@@ -236,6 +237,8 @@ describe('deleteMyAccount', () => {
       const [row] = await queryRows<{ pending: string[] }>(db('user'), sql`select pending from users.erasures where user_id = ${c.userId}::uuid`);
       expect(row!.pending).toEqual(['order']);
       expect(await dataRights.pending()).toBeGreaterThanOrEqual(1);
+      // An export now would miss the orders: refused as unavailable rather than given incomplete.
+      expect(codesOf(await bystander.request(EXPORT))).toEqual(['SERVICE_UNAVAILABLE']);
     } finally {
       await env.supergraph.startSubgraph('order');
     }
