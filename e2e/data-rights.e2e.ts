@@ -190,6 +190,9 @@ describe('deleteMyAccount', () => {
     }
     expect((await queryRows(db('order'), sql`select 1 from orders.carts where customer_id = ${id}::uuid`)).length).toBe(0);
     expect((await admin.ok<{ verifyAuditTrail: { valid: boolean } }>('{ verifyAuditTrail { valid } }')).verifyAuditTrail.valid).toBe(true);
+    // The placeholder cannot be brought back to life by an administrator.
+    expect(codesOf(await admin.request('mutation($id: ID!) { setUserActive(userId: $id, active: true) { id } }', { id }))).toEqual(['NOT_FOUND']);
+    expect(codesOf(await admin.request('mutation($id: ID!) { setUserRoles(userId: $id, roles: [ADMIN]) { id } }', { id }))).toEqual(['NOT_FOUND']);
   }, 120_000);
 
   it('refuses a wrong password or one-time code: nothing is deleted, the failures are audited and count toward the lockout', async () => {

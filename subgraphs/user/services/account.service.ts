@@ -154,7 +154,8 @@ export class AccountService {
     if (!wanted.includes('CUSTOMER')) wanted.unshift('CUSTOMER');
     return this.d.db.transaction(async (tx) => {
       const [before] = await tx.select().from(users).where(eq(users.id, userId)).for('update');
-      if (!before) throw notFound('User not found');
+      // A deleted account is a placeholder kept for the ids that refer to it: it cannot be given roles back.
+      if (!before || before.deletedAt) throw notFound('User not found');
       if (before.roles.includes('ADMIN') && !wanted.includes('ADMIN')) await this.assertAnotherAdmin(tx, userId);
       const [user] = await tx.update(users).set({ roles: wanted as Role[], updatedAt: new Date() }).where(eq(users.id, userId)).returning();
       // Roles ride in access tokens: the user's sessions end, so the next request is decided on the new roles.
@@ -170,7 +171,7 @@ export class AccountService {
     if (!isUuid(userId)) throw notFound('User not found');
     return this.d.db.transaction(async (tx) => {
       const [before] = await tx.select().from(users).where(eq(users.id, userId)).for('update');
-      if (!before) throw notFound('User not found');
+      if (!before || before.deletedAt) throw notFound('User not found');
       if (!active && before.roles.includes('ADMIN')) await this.assertAnotherAdmin(tx, userId);
       const [user] = await tx.update(users).set({ active, updatedAt: new Date() }).where(eq(users.id, userId)).returning();
       const ended = active ? 0 : await this.d.sessions.revokeAllFor(tx, userId);
