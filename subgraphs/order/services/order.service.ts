@@ -92,21 +92,17 @@ export class OrderService {
     }
     try {
       const placed = await this.d.db.transaction(async (tx) => {
-        // Lost to the settle job (this placement took too long): its stock is going back, so no order.
-        if (!(await this.holds.place(tx, orderId))) throw new Error('stock reservation settled before its order was written');
-        const [order] = await tx
-          .insert(orders)
-          .values({ id: orderId, customerId: caller.userId!, totalCents, currency: [...currencies][0]!, shippingAddress, idempotencyKey: key, requestHash })
-          .returning();
+        // Throws when lost to the settle job (this placement took too long): its stock is going back, so no order.
+        const order = await this.holds.placeOrder(tx, { id: orderId, customerId: caller.userId!, totalCents, currency: [...currencies][0]!, shippingAddress, idempotencyKey: key, requestHash });
         await tx.insert(orderItems).values(answer.items.map((i) => ({ orderId, productId: i.productId, productName: i.name, quantity: i.quantity, unitPriceCents: i.unitPriceCents, currency: i.currency })));
         await this.d.audit(tx, caller, { action: 'order.placed', outcome: 'SUCCESS', resourceType: 'Order', resourceId: orderId, metadata: { totalCents, items: lines.length } });
-        await writeOrderEvent(tx, 'placed', order!, null);
-        await hooks.inTransaction?.(tx, order!, answer.items);
-        return order!;
+        await writeOrderEvent(tx, 'placed', order, null);
+        await hooks.inTransaction?.(tx, order, answer.items);
+        return order;
       });
       this.d.onOrder?.('placed', placed);
       // Best effort: a confirmation lost here is made by the settle job, from the hold left placed.
-      if (await this.stock.confirm(caller, orderId)) await this.holds.done(orderId).catch(() => {});
+      if (await this.stock.confirm(caller, orderId)) this.holds.confirmed(orderId);
       return placed;
     } catch (err) {
       await this.holds.abandon(caller, orderId);

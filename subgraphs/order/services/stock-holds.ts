@@ -1,8 +1,18 @@
-import { and, asc, eq, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Caller } from '@palisade/auth';
 import { every, type Db, type Logger, type Tx } from '@palisade/kit';
-import { stockHolds } from '../db/schema.ts';
+import { orders, stockHolds, type OrderRow } from '../db/schema.ts';
 import type { ProductStock } from './product-stock.ts';
+
+/** How long finished holds wait to be deleted together: one statement for the holds of this many ms of orders. */
+export const DONE_BATCH_MS = 50;
+const DONE_BATCH_MAX = 200;
+
+/** Postgres refused a null id (drizzle wraps the driver's error; postgres.js and PGlite name the column differently). */
+function isNullId(err: unknown): boolean {
+  const e = ((err as { cause?: unknown }).cause ?? err) as { code?: string; column_name?: string; column?: string };
+  return e.code === '23502' && (e.column_name ?? e.column) === 'id';
+}
 
 /**
  * Settling stock reservations is this subgraph's job; the product subgraph never asks anyone.
@@ -19,27 +29,66 @@ import type { ProductStock } from './product-stock.ts';
  * back never belongs to an order, and nothing is oversold whatever the clocks or delays. Every reservation
  * has a hold that the job retries until product answers, so no stock is held forever while this subgraph
  * runs. (Product's own expiry could do neither: it cannot tell a lost order from a late confirmation.)
+ *
+ * Round trips: placing is one statement with the order's row, and finished holds are deleted in batches (a
+ * hold deleted late is one the settle job would find still placed and confirm again, which product answers
+ * as already confirmed: lateness costs nothing but that).
  */
 export class StockHolds {
+  private batch: { ids: string[] } | null = null;
+
   constructor(private readonly d: { db: Db; stock: ProductStock; log: Logger }) {}
 
   async open(orderId: string): Promise<void> {
     await this.d.db.insert(stockHolds).values({ orderId });
   }
 
-  /** In the order's transaction: false when the hold was abandoned (its stock is going back; write no order). */
-  async place(tx: Tx, orderId: string): Promise<boolean> {
-    const marked = await tx
-      .update(stockHolds)
-      .set({ state: 'placed' })
-      .where(and(eq(stockHolds.orderId, orderId), eq(stockHolds.state, 'open')))
-      .returning({ orderId: stockHolds.orderId });
-    return marked.length === 1;
+  /**
+   * In the order's transaction, one statement: marks the hold placed and writes the order's row, only if the
+   * hold is still open. Throws when it was abandoned (its stock is going back; no order is written): the row's
+   * id comes from the hold's UPDATE ... RETURNING, so without that row the id is null and the insert fails.
+   */
+  async placeOrder(tx: Tx, row: typeof orders.$inferInsert & { id: string }): Promise<OrderRow> {
+    const hold = tx
+      .$with('placed_hold')
+      .as(tx.update(stockHolds).set({ state: 'placed' }).where(and(eq(stockHolds.orderId, row.id), eq(stockHolds.state, 'open'))).returning({ orderId: stockHolds.orderId }));
+    try {
+      const [order] = await tx.with(hold).insert(orders).values({ ...row, id: sql`(select ${hold.orderId} from ${hold})` }).returning();
+      return order!;
+    } catch (err) {
+      // not_null_violation on the id: the settle job abandoned the hold first (the UPDATE matched nothing).
+      if (isNullId(err)) throw new Error('stock reservation settled before its order was written');
+      throw err;
+    }
   }
 
   /** Product holds nothing more for the order than it will keep: the hold has done its work. */
   async done(orderId: string): Promise<void> {
     await this.d.db.delete(stockHolds).where(eq(stockHolds.orderId, orderId));
+  }
+
+  /**
+   * Product has confirmed the order's stock: its hold goes, with those of the orders confirmed within
+   * DONE_BATCH_MS of it, in one statement. Nobody waits for it: a hold not deleted (the statement failed, the
+   * process stopped) is confirmed again by the settle job, which product answers as already confirmed.
+   */
+  confirmed(orderId: string): void {
+    if (!this.batch) {
+      const batch = { ids: [] as string[] };
+      setTimeout(() => void this.deleteBatch(batch.ids), DONE_BATCH_MS);
+      this.batch = batch;
+    }
+    this.batch.ids.push(orderId);
+    if (this.batch.ids.length >= DONE_BATCH_MAX) this.batch = null;
+  }
+
+  private async deleteBatch(ids: string[]): Promise<void> {
+    if (this.batch?.ids === ids) this.batch = null;
+    try {
+      await this.d.db.delete(stockHolds).where(ids.length === 1 ? eq(stockHolds.orderId, ids[0]!) : inArray(stockHolds.orderId, ids));
+    } catch (err) {
+      this.d.log.warn({ holds: ids.length, err: (err as Error).message }, 'could not delete confirmed stock holds; the settle job will');
+    }
   }
 
   /** The order will not be written: its stock goes back now, or from the settle job if product is away. */

@@ -2,8 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq, sql } from 'drizzle-orm';
 import { signedSubgraphRequest, suiteDatabase, testCaller, testConfig } from '@palisade/kit/testing/index';
+import { waitFor } from '@palisade/kit/testing/real-servers';
+import { createLogger, DEFAULT_LOG_SETTINGS } from '@palisade/kit';
 import { orders, stockHolds } from '../db/schema.ts';
 import { startOrderSubgraph } from '../index.ts';
+import { StockHolds } from '../services/stock-holds.ts';
 import { startProductStandIn, type ProductStandIn } from './product-stand-in.ts';
 
 // The order subgraph settles every stock reservation it asked for (services/stock-holds.ts); the product
@@ -37,7 +40,42 @@ describe('settling stock reservations from the order subgraph', () => {
     const p = product.add('4.00', 10);
     const id = (await place(p, 2)).body.data!.placeOrder.id as string;
     expect(product.reservationOf(id)).toBe('confirmed');
-    expect(await holdOf(id)).toBeUndefined();
+    // Confirmed holds are deleted in batches, shortly after the answer.
+    await waitFor(async () => (await holdOf(id)) === undefined, 'the confirmed hold deleted', 5_000);
+  });
+
+  it('marks the hold placed and writes the order in one statement, and deletes confirmed holds together', async () => {
+    const p = product.add('4.00', 100);
+    const seen: string[] = [];
+    const stop = order.database.observe((q) => void (q.includes('"stock_holds"') && seen.push(q)));
+    let ids: string[];
+    try {
+      ids = await Promise.all([1, 2, 3].map(async () => (await place(p, 1)).body.data!.placeOrder.id as string));
+      for (const id of ids) await waitFor(async () => (await holdOf(id)) === undefined, 'the confirmed holds deleted', 5_000);
+    } finally {
+      stop();
+    }
+    expect(await orderCount()).toBeGreaterThanOrEqual(3);
+    const placing = seen.filter((q) => /^with "placed_hold" as \(update "orders"\."stock_holds"/.test(q));
+    expect(placing).toHaveLength(3);
+    expect(placing.every((q) => q.includes('insert into "orders"."orders"'))).toBe(true);
+    expect(seen.filter((q) => q.startsWith('update "orders"."stock_holds"'))).toHaveLength(0);
+    expect(seen.filter((q) => q.startsWith('delete from "orders"."stock_holds"')).length).toBeLessThanOrEqual(3);
+  });
+
+  it('deletes the holds confirmed together with one statement', async () => {
+    const holds = new StockHolds({ db: order.database.db, stock: null as never, log: createLogger('order', { ...DEFAULT_LOG_SETTINGS, level: 'silent' }) });
+    const ids = Array.from({ length: 7 }, () => randomUUID());
+    await order.database.db.insert(stockHolds).values(ids.map((orderId) => ({ orderId, state: 'placed' })));
+    const deletes: string[] = [];
+    const stop = order.database.observe((q) => void (q.startsWith('delete from "orders"."stock_holds"') && deletes.push(q)));
+    try {
+      for (const id of ids) holds.confirmed(id);
+      for (const id of ids) await waitFor(async () => (await holdOf(id)) === undefined, 'the confirmed holds deleted', 5_000);
+    } finally {
+      stop();
+    }
+    expect(deletes).toHaveLength(1);
   });
 
   it('confirms the reservation of an order whose confirmation was lost', async () => {
