@@ -135,3 +135,22 @@ describe('order events and notifications', () => {
     expect(mine.filter((k) => k === 'product.low_stock')).toHaveLength(1);
   });
 });
+
+describe('order events without Redis (npm start: every service in one process)', () => {
+  it('travel through the in-process stream to the notifier', async () => {
+    const embedded = await createTestEnvironment({ embedded: true });
+    try {
+      expect(embedded.backing.redis).toBe(false);
+      const boss = await embedded.asAdmin();
+      const productId = (await boss.ok<{ createProduct: { id: string } }>('mutation($i: CreateProductInput!) { createProduct(input: $i) { id } }', { i: { sku: `E-${randomBytes(4).toString('hex')}`, name: 'Local', description: 'x', price: '1.00', currency: 'USD', initialStock: 3 } })).createProduct.id;
+      const c = await embedded.asCustomer('Local');
+      const orderId = (await c.ok<{ placeOrder: { id: string } }>('mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }', { i: { items: [{ productId, quantity: 1 }], shippingAddress: address } })).placeOrder.id;
+      await boss.ok(STATUS, { id: orderId, s: 'CONFIRMED' });
+      await eventually(async () => expect((await c.ok<Mine>(MINE)).myNotifications.edges.map((e) => e.node.kind)).toEqual(['order.confirmed', 'order.placed']), 'both notifications');
+      const mailer = embedded.supergraph.subgraphs.user.mailer as unknown as { mailTo(to: string, subject: string): Promise<{ text: string }> };
+      expect((await mailer.mailTo(c.email, SUBJECT['order.confirmed']!)).text).toContain(orderId);
+    } finally {
+      await embedded.stop();
+    }
+  });
+});
