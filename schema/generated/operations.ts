@@ -193,6 +193,8 @@ export type UpdateProductInput = {
   attributes?: InputMaybe<Array<ProductAttributeInput>>;
   /** Replaces the whole list. */
   imageUrls?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** 0 to 1000000: stock falling from above it to it or below alerts the managers once. Setting it sends no alert. */
+  reorderPoint?: InputMaybe<Scalars['Int']['input']>;
   /** Archiving and restoring is archiveProduct's permission, whichever mutation asks. */
   active?: InputMaybe<Scalars['Boolean']['input']>;
 };

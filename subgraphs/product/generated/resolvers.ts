@@ -57,6 +57,8 @@ export type Product = {
   category?: Maybe<Category>;
   inStock: Scalars['Boolean']['output'];
   stock: Scalars['Int']['output'];
+  /** Available stock at or below this is low: falling to it sends the catalog's managers one alert (default 5). */
+  reorderPoint: Scalars['Int']['output'];
   active: Scalars['Boolean']['output'];
   createdAt: Scalars['DateTime']['output'];
   brand?: Maybe<Scalars['String']['output']>;
@@ -214,6 +216,8 @@ export type UpdateProductInput = {
   attributes?: InputMaybe<Array<ProductAttributeInput>>;
   /** Replaces the whole list. */
   imageUrls?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** 0 to 1000000: stock falling from above it to it or below alerts the managers once. Setting it sends no alert. */
+  reorderPoint?: InputMaybe<Scalars['Int']['input']>;
   /** Archiving and restoring is archiveProduct's permission, whichever mutation asks. */
   active?: InputMaybe<Scalars['Boolean']['input']>;
 };
@@ -508,6 +512,7 @@ export type ProductResolvers<ContextType = ProductContext, ParentType extends Re
   category?: Resolver<Maybe<ResolversTypes['Category']>, ParentType, ContextType>;
   inStock?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   stock?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  reorderPoint?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   active?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   brand?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;

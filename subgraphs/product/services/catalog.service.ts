@@ -117,7 +117,7 @@ export class CatalogService {
     });
   }
 
-  async updateProduct(caller: Caller, id: string, input: { name?: string | null; description?: string | null; price?: string | null; currency?: string | null; categoryId?: string | null; active?: boolean | null } & ProductDetailsInput): Promise<ProductRow> {
+  async updateProduct(caller: Caller, id: string, input: { name?: string | null; description?: string | null; price?: string | null; currency?: string | null; categoryId?: string | null; active?: boolean | null; reorderPoint?: number | null } & ProductDetailsInput): Promise<ProductRow> {
     const pid = v.id(id, 'id');
     const changes: Partial<typeof products.$inferInsert> = {};
     if (input.name != null) changes.name = v.text(input.name, 'name', 1, 200);
@@ -129,6 +129,7 @@ export class CatalogService {
     if (input.brand != null) changes.brand = details.brand(input.brand);
     if (input.attributes != null) changes.attributes = details.attributes(input.attributes);
     if (input.imageUrls != null) changes.imageUrls = details.imageUrls(input.imageUrls);
+    if (input.reorderPoint != null) changes.reorderPoint = v.count(input.reorderPoint, 'input.reorderPoint', 0, 1_000_000);
     if (Object.keys(changes).length === 0) throw badInput('input changes nothing');
     return this.d.db.transaction(async (tx) => {
       try {

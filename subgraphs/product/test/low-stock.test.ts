@@ -46,6 +46,28 @@ describe('low stock', () => {
     expect(parseIntegrationEvent(JSON.stringify(events[0]))).toMatchObject({ type: 'product.low_stock', version: 1, data: { productId: id, available: 5, reorderPoint: REORDER_POINT } });
   });
 
+  it('follows a reorder point a manager sets through updateProduct, and refuses one out of range', async () => {
+    const id = await product(20);
+    const update = (caller: ReturnType<typeof testCaller>, reorderPoint: unknown) =>
+      signedSubgraphRequest(sg.url, 'product', caller, 'mutation($id: ID!, $r: Int) { updateProduct(id: $id, input: { reorderPoint: $r }) { reorderPoint } }', { id, r: reorderPoint });
+    expect((await update(manager, 12)).body.data!.updateProduct.reorderPoint).toBe(12);
+    await asOrder('/internal/stock/reserve', { orderRef: randomUUID(), items: [{ productId: id, quantity: 7 }] }); // 13: above
+    expect(await lowStockEvents(id)).toHaveLength(0);
+    await asOrder('/internal/stock/reserve', { orderRef: randomUUID(), items: [{ productId: id, quantity: 1 }] }); // 12: at it
+    expect((await lowStockEvents(id)).map((e) => e.data)).toEqual([expect.objectContaining({ available: 12, reorderPoint: 12 })]);
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.integer({ min: -(2 ** 31), max: -1 }), fc.integer({ min: 1_000_001, max: 2 ** 31 - 1 })), async (bad) => {
+        const r = await update(manager, bad);
+        expect(r.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.reorderPoint' });
+      }),
+      { numRuns: 20 },
+    );
+    const customer = testCaller({ userId: randomUUID(), roles: ['CUSTOMER'] });
+    expect((await update(customer, 1)).body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const read = await signedSubgraphRequest(sg.url, 'product', manager, 'query($id: ID!) { product(id: $id) { reorderPoint } }', { id });
+    expect(read.body.data!.product.reorderPoint).toBe(12);
+  });
+
   it('fires once per crossing over any sequence of reservations, releases and adjustments', async () => {
     type Op = { kind: 'reserve'; quantity: number } | { kind: 'release' } | { kind: 'adjust'; delta: number };
     const op: fc.Arbitrary<Op> = fc.oneof(
