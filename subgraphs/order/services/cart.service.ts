@@ -31,6 +31,17 @@ function quantityOf(q: number, min: number): number {
 }
 
 /**
+ * The products a change to this line must quote. A full cart refuses a new product here, before asking: the
+ * catalog quotes at most MAX_CART_LINES ids a call, and a 51st would be a malformed request (a 500), not a refusal.
+ */
+function quotedIds(lines: readonly Line[], productId: string): string[] {
+  const ids = lines.map((l) => l.productId);
+  if (ids.includes(productId)) return ids;
+  if (ids.length >= MAX_CART_LINES) throw badInput(`a cart holds at most ${MAX_CART_LINES} products`, 'productId');
+  return [...ids, productId];
+}
+
+/**
  * A signed-in customer's cart. It keeps only products and quantities: names, prices and stock are the
  * catalog's, asked for (one call per cart) whenever the cart is shown or changed, so a cart never shows a
  * stale price and checkout charges what the catalog says at that moment. Every change takes the cart row's
@@ -104,12 +115,12 @@ export class CartService {
   private async change(caller: Caller, productId: string, next: (current: number) => number): Promise<CartView> {
     const customerId = this.customer(caller);
     const before = await this.load(this.d.db, customerId);
-    let quotes = await this.d.stock.quote(caller, [...new Set([...before.lines.map((l) => l.productId), productId])]);
+    let quotes = await this.d.stock.quote(caller, quotedIds(before.lines, productId));
     return this.d.db.transaction(async (tx) => {
       const meta = await this.bump(tx, customerId);
       const { lines } = await this.load(tx, customerId);
       // A line added by a concurrent change since the quote: ask again, under the lock.
-      if (lines.some((l) => !quotes.has(l.productId))) quotes = await this.d.stock.quote(caller, [...new Set([...lines.map((l) => l.productId), productId])]);
+      if (lines.some((l) => !quotes.has(l.productId))) quotes = await this.d.stock.quote(caller, quotedIds(lines, productId));
       const current = lines.find((l) => l.productId === productId)?.quantity ?? 0;
       const quantity = next(current);
       let after: Line[];

@@ -105,6 +105,22 @@ describe('a cart', () => {
     expect(await linesOf(alice)).toHaveLength(50);
   });
 
+  it('refuses products past the 50th as BAD_USER_INPUT on productId, one at a time or added at once', async () => {
+    // The catalog quotes at most 50 ids per call (as product's quotes.ts): a 51st must be refused here, not sent.
+    const alice = customer();
+    for (let i = 0; i < 45; i++) expect((await add(alice, product.add('1.00', 5), 1)).body.errors).toBeUndefined();
+    const answers = await Promise.all(Array.from({ length: 10 }, () => add(alice, product.add('1.00', 5), 1)));
+    const refused = answers.filter((r) => r.body.errors);
+    expect(refused).toHaveLength(5);
+    for (const r of refused) expect(r.body.errors!.map((e) => [e.extensions?.code, e.extensions?.field])).toEqual([['BAD_USER_INPUT', 'productId']]);
+    expect(await linesOf(alice)).toHaveLength(50);
+    const r = await add(alice, product.add('1.00', 5), 1);
+    expect(r.body.errors!.map((e) => [e.extensions?.code, e.extensions?.field])).toEqual([['BAD_USER_INPUT', 'productId']]);
+    // A full cart still changes the quantity of a product it holds.
+    const held = (await linesOf(alice))[0]!.productId;
+    expect((await setQty(alice, held, 2)).body.errors).toBeUndefined();
+  });
+
   it('refuses every malformed product id and quantity with BAD_USER_INPUT naming the field, changing nothing', async () => {
     const alice = customer();
     const a = product.add('1.00', 1000);

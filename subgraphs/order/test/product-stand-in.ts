@@ -126,7 +126,11 @@ export async function startProductStandIn(): Promise<ProductStandIn> {
       return void res.writeHead(401).end();
     }
     if (standIn.loseConfirms && req.url === '/internal/stock/confirm') return void res.writeHead(503).end();
-    const answer = route(JSON.parse(raw.toString('utf8')));
+    const body = JSON.parse(raw.toString('utf8'));
+    // As product's parseQuoteRequest: more ids than a cart can hold is a malformed request (400).
+    if (req.url === '/internal/catalog/quote' && !(Array.isArray(body.productIds) && body.productIds.length <= 50))
+      return void res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'BAD_USER_INPUT', message: 'malformed quote request' } }));
+    const answer = route(body);
     if (req.url === '/internal/stock/reserve') await standIn.onReserve?.();
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
     if (req.url === '/internal/catalog/quote') standIn.onQuote?.();
