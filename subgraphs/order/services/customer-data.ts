@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNotNull, ne, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, or, sql } from 'drizzle-orm';
 import { badInput } from '@palisade/auth';
 import { isUuid, type Db } from '@palisade/kit';
 import { auditOutbox, cartLines, carts, orderItems, orders, type AddressValue } from '../db/schema.ts';
@@ -12,7 +12,8 @@ export const CUSTOMER_ERASE_PATH = '/internal/data-rights/erase';
  * that finds the person. The Address type's required lines hold a marker rather than going null.
  */
 export const ERASED = '[erased]';
-const anonymised = (a: AddressValue): AddressValue => ({ line1: ERASED, line2: null, city: ERASED, region: null, postalCode: ERASED, country: a.country });
+const anonymisedLines = { line1: ERASED, line2: null, city: ERASED, region: null, postalCode: ERASED };
+const anonymised = (a: AddressValue): AddressValue => ({ ...anonymisedLines, country: a.country });
 
 const customerOf = (payload: unknown): string => {
   const id = (payload as { userId?: unknown } | null)?.userId;
@@ -54,7 +55,8 @@ export async function eraseCustomer(db: Db, payload: unknown) {
     const mine = await tx
       .select({ id: orders.id, shippingAddress: orders.shippingAddress })
       .from(orders)
-      .where(and(eq(orders.customerId, customerId), ne(sql`${orders.shippingAddress}->>'line1'`, ERASED)))
+      // Done means the whole address is the marker's, not its first line: a customer may type the marker there.
+      .where(and(eq(orders.customerId, customerId), sql`${orders.shippingAddress} - 'country' is distinct from ${JSON.stringify(anonymisedLines)}::jsonb`))
       .for('update');
     for (const o of mine) await tx.update(orders).set({ shippingAddress: anonymised(o.shippingAddress) }).where(eq(orders.id, o.id));
     await tx.delete(carts).where(eq(carts.customerId, customerId)); // its lines go with it (on delete cascade)

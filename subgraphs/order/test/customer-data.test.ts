@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { eq } from 'drizzle-orm';
+import { loadInternalKeys, type StartedSubgraph } from '@palisade/kit';
+import { postSigned, signedSubgraphRequest, suiteDatabase, testCaller, testConfig } from '@palisade/kit/testing/index';
+import { orders } from '../db/schema.ts';
+import { startOrderSubgraph } from '../index.ts';
+import { CUSTOMER_ERASE_PATH, ERASED } from '../services/customer-data.ts';
+import { startProductStandIn, type ProductStandIn } from './product-stand-in.ts';
+
+// The order subgraph's part of an account's deletion, asked by the user subgraph over its signed route;
+// e2e/data-rights.e2e.ts proves the whole deletion through the router.
+let product: ProductStandIn;
+let order: StartedSubgraph;
+let db: Awaited<ReturnType<typeof suiteDatabase>>;
+let base = '';
+
+beforeAll(async () => {
+  db = await suiteDatabase();
+  product = await startProductStandIn();
+  order = await startOrderSubgraph({ config: testConfig(), port: 0, databaseUrl: db.url, pgliteDir: null, peers: { product: `${product.url}/graphql`, security: 'http://127.0.0.1:9' } });
+  base = order.url.replace(/\/graphql$/, '');
+});
+afterAll(async () => {
+  await order?.stop();
+  await product?.close();
+  await db?.drop();
+});
+
+const asUser = async (path: string, body: unknown) => postSigned<any>((await loadInternalKeys('user', [])).signer, 'order', base + path, body);
+const PLACE = 'mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }';
+
+describe('erasing a customer', () => {
+  it('leaves every order only its country, whatever the address held, the erasure marker included', async () => {
+    // A part a customer may type: anything, or the marker itself (which once made the erasure skip the order).
+    const part = fc.oneof(fc.constant(ERASED), fc.string({ minLength: 1, maxLength: 20 }).filter((s) => s.trim().length > 0).map((s) => `x${s}`));
+    const maybe = fc.option(part, { nil: undefined });
+    const addressArb = fc.record({ line1: part, line2: maybe, city: part, region: maybe, postalCode: part.map((s) => s.slice(0, 20)), country: fc.constantFrom('GB', 'US', 'DE') });
+    await fc.assert(
+      fc.asyncProperty(fc.array(addressArb, { minLength: 1, maxLength: 3 }), async (addresses) => {
+        const alice = testCaller({ userId: randomUUID() });
+        const p = product.add('1.00', 100);
+        for (const shippingAddress of addresses) {
+          const r = await signedSubgraphRequest(order.url, 'order', alice, PLACE, { i: { items: [{ productId: p, quantity: 1 }], shippingAddress } });
+          expect(r.body.errors).toBeUndefined();
+        }
+        expect((await asUser(CUSTOMER_ERASE_PATH, { userId: alice.userId })).erased).toBe(true);
+        const kept = await order.database.db.select({ a: orders.shippingAddress }).from(orders).where(eq(orders.customerId, alice.userId!));
+        expect(kept.map((o) => o.a).sort((x, y) => x.country.localeCompare(y.country))).toEqual(
+          addresses.map((a) => ({ line1: ERASED, line2: null, city: ERASED, region: null, postalCode: ERASED, country: a.country })).sort((x, y) => x.country.localeCompare(y.country)),
+        );
+        // Idempotent: a second erasure finds nothing left to do.
+        expect((await asUser(CUSTOMER_ERASE_PATH, { userId: alice.userId })).orders).toBe(0);
+      }),
+      { numRuns: 15 },
+    );
+  });
+});
