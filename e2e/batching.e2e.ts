@@ -38,6 +38,9 @@ describe('no N+1 across subgraphs', () => {
     await eventually(async () => expect(await env.supergraph.subgraphs.user.mailQueue.pending()).toBe(0), 'queued mail sent', 10_000);
     const small = await place(5);
     const large = await place(50);
+    // So is each order's notification (the notifier reads the customer's row, then the mail queue composes from it).
+    await eventually(async () => expect((await customer.ok<{ myNotifications: { totalCount: number } }>('{ myNotifications(first: 0) { totalCount } }')).myNotifications.totalCount).toBe(2), 'the orders notified', 10_000);
+    await eventually(async () => expect(await env.supergraph.subgraphs.user.mailQueue.pending()).toBe(0), 'their mail sent', 10_000);
     const read = (id: string) => () => admin.ok('query($id: ID!) { order(id: $id) { customer { displayName } items { quantity product { name price { amount } category { name } } } } }', { id });
     const few = await statements(read(small));
     const many = await statements(read(large));
