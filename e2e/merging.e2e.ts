@@ -20,7 +20,7 @@ describe('identical queries in flight at once', () => {
     let reads = 0;
     // The user loader's batched read, as \`me\` does it; background work (the mail queue reading a recipient by
     // id after registration) reads the same table and must not count.
-    const stop = env.supergraph.subgraphs.user.database.observe((q) => void (/from "users"\."users" where "users"\."users"\."id" in \(/.test(q) && reads++));
+    const stop = env.supergraph.subgraphs.user.database.observe((q) => void (/from "users"\."users" where "users"\."users"\."id" = any\(/.test(q) && reads++));
     const before = await mergedSoFar();
     let answers;
     try {
