@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Caller } from '@palisade/auth';
 import { keysetPage, type AuditWriter, type Connection, type Db, type DbOrTx, type IntegrationEvent, type StreamEntry } from '@palisade/kit';
 import { eventDeadLetters, mailQueue, notifications, users, type NotificationRow } from '../db/schema.ts';
@@ -16,14 +16,15 @@ const MAX_DEAD_LETTER_FIELD = 4_000;
 export class NotificationService {
   constructor(private readonly d: NotificationDeps) {}
 
-  /** Who an event is for: the order's customer, or every active manager for a catalog alert. */
+  /**
+   * Who an event is for: the order's customer, or every active manager for a catalog alert; never an erased
+   * account. The rows are share-locked, so an erasure running meanwhile waits for this transaction (and then
+   * deletes what it stored) or commits first (and is seen here).
+   */
   private async recipients(tx: DbOrTx, event: IntegrationEvent): Promise<string[]> {
-    if (event.type === 'product.low_stock') {
-      const rows = await tx.select({ id: users.id }).from(users).where(and(eq(users.active, true), sql`'MANAGER' = any(${users.roles})`));
-      return rows.map((r) => r.id);
-    }
-    const [row] = await tx.select({ id: users.id }).from(users).where(eq(users.id, event.data.customerId));
-    return row ? [row.id] : [];
+    const person = event.type === 'product.low_stock' ? and(eq(users.active, true), sql`'MANAGER' = any(${users.roles})`) : eq(users.id, event.data.customerId);
+    const rows = await tx.select({ id: users.id }).from(users).where(and(person, isNull(users.deletedAt))).for('share');
+    return rows.map((r) => r.id);
   }
 
   /**
@@ -63,7 +64,7 @@ export class NotificationService {
       .select({ to: users.email, subject: notifications.subject, text: notifications.body })
       .from(notifications)
       .innerJoin(users, eq(users.id, notifications.userId))
-      .where(and(eq(notifications.id, notificationId), eq(notifications.userId, userId)));
+      .where(and(eq(notifications.id, notificationId), eq(notifications.userId, userId), isNull(users.deletedAt)));
     return row ?? null;
   }
 

@@ -122,6 +122,20 @@ describe.each(streams)('the notifier on the %s stream', (_, makeStream) => {
     expect(await database.db.select().from(eventDeadLetters).where(eq(eventDeadLetters.entryId, entryId))).toHaveLength(0);
   });
 
+  it('tells nobody whose account was erased, and acks the event', async () => {
+    const stream = makeStream();
+    const gone = await person(['CUSTOMER', 'MANAGER']);
+    await database.db.execute(sql`update users.users set deleted_at = now() where id = ${gone}`);
+    const events = [orderEvent(gone, 'order.shipped'), lowStock()];
+    await stream.add(EVENT_STREAMS.orders, eventFields(events[0]!));
+    await stream.add(EVENT_STREAMS.catalog, eventFields(events[1]!));
+    const notifier = start(stream);
+    await notifier.poll();
+    notifier.stop();
+    expect((await effects(events.map((e) => e.id))).rows.filter((r) => r.userId === gone)).toHaveLength(0);
+    expect(await stream.pendingCount(EVENT_STREAMS.orders, NOTIFIER_GROUP)).toBe(0);
+  });
+
   it('turns a duplicated stream entry into one notification, one mail and one audit record', async () => {
     const stream = makeStream();
     const event = orderEvent(people.ada, 'order.shipped');
@@ -179,7 +193,7 @@ describe.each(streams)('the notifier on the %s stream', (_, makeStream) => {
     await notifier.poll();
     notifier.stop();
     const { rows, mails } = await effects([event.id]);
-    const managers = (await queryRows<{ id: string }>(database.db, sql`select id from users.users where active and 'MANAGER' = any(roles)`)).map((r) => r.id);
+    const managers = (await queryRows<{ id: string }>(database.db, sql`select id from users.users where active and deleted_at is null and 'MANAGER' = any(roles)`)).map((r) => r.id);
     expect(managers).toEqual(expect.arrayContaining([people.manager, people.manager2]));
     expect(managers).not.toContain(people.retired);
     expect(rows.map((r) => r.userId).sort()).toEqual([...managers].sort());
