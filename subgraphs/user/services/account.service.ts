@@ -1,6 +1,6 @@
 import { and, count, eq, ilike, ne, or, sql, type SQL } from 'drizzle-orm';
 import { badInput, conflict, hashNewPassword, hashPassword, isRole, notFound, PublicError, ErrorCode, verifyPassword, forbidden, type Caller, type Role } from '@palisade/auth';
-import { isUuid, keysetPage, loadByIds, type AuditWriter, type Connection, type Db, type Logger } from '@palisade/kit';
+import { isUuid, keysetPage, loadByIds, queryRows, type AuditWriter, type Connection, type Db, type Logger } from '@palisade/kit';
 import { users, type UserRow } from '../db/schema.ts';
 import { emailFingerprint } from './email-fingerprint.ts';
 import { accountLocked, type LockoutService } from './lockout.service.ts';
@@ -202,6 +202,8 @@ export class AccountService {
   }
 
   private async assertAnotherAdmin(tx: Parameters<Parameters<Db['transaction']>[0]>[0], except: string) {
+    // One lock for every removal of an administrator (deleteMyAccount takes it too): two at once would each count the other.
+    await queryRows(tx, sql`select pg_advisory_xact_lock(hashtext('palisade-last-admin'))`);
     const [other] = await tx
       .select({ n: count() })
       .from(users)

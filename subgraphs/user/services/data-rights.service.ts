@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, inArray, isNotNull, isNull, lte, ne, or, sql } from 'drizzle-orm';
 import { badInput, ErrorCode, forbidden, notFound, serviceUnavailable, verifyPassword, type Caller } from '@palisade/auth';
-import type { AuditWriter, Db, Logger, ServiceClient, SubgraphName, Tx } from '@palisade/kit';
+import { queryRows, type AuditWriter, type Db, type Logger, type ServiceClient, type SubgraphName, type Tx } from '@palisade/kit';
 import { actionTokens, auditOutbox, erasures, mailQueue, notifications, refreshTokens, sessions, users, type UserRow } from '../db/schema.ts';
 import { SecretGuard, WrongSecret } from './secret-guard.ts';
 import type { LockoutService } from './lockout.service.ts';
@@ -210,6 +210,9 @@ export class DataRightsService {
 const collection = <T>(rows: T[], cap: number) => ({ items: rows.slice(0, cap), capped: rows.length > cap, cap });
 
 async function assertAnotherAdmin(tx: Tx, except: string) {
+  // Every removal of an administrator decides under this one lock (account.service.ts takes it too): two
+  // last administrators leaving at once would otherwise each count the other and leave none.
+  await queryRows(tx, sql`select pg_advisory_xact_lock(hashtext('palisade-last-admin'))`);
   const [other] = await tx
     .select({ n: count() })
     .from(users)
