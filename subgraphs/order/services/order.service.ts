@@ -1,13 +1,16 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { and, asc, eq, inArray, isNotNull, lte, type SQL } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, lte, sql, type SQL } from 'drizzle-orm';
 import { badInput, conflict, notFound, PublicError, ErrorCode, stableStringify, type Caller } from '@palisade/auth';
-import { every, keysetPage, loadByIds, ServiceCallError, type AuditWriter, type Connection, type Db, type Logger, type ServiceClient, type Tx } from '@palisade/kit';
+import { every, keysetPage, keysetPageBy, loadByIds, ServiceCallError, type AuditWriter, type Connection, type Db, type Logger, type ServiceClient, type Tx } from '@palisade/kit';
 import { orderItems, orders, type AddressValue, type OrderItemRow, type OrderRow } from '../db/schema.ts';
 import * as v from './validation.ts';
 import { orderTotalCents } from './money.ts';
 import { ProductStock, type ReserveAnswer, type ReservedItem } from './product-stock.ts';
 import { StockHolds } from './stock-holds.ts';
 import { writeOrderEvent } from './order-events.ts';
+
+/** A customer's orders, newest first: every storefront request reads this page (statements prepared once). */
+const customerPage = keysetPageBy(orders, orders.customerId, 'desc');
 
 export type OrderStatus = 'PENDING' | 'CONFIRMED' | 'SHIPPED' | 'DELIVERED' | 'CANCELLED';
 const TRANSITIONS: Record<OrderStatus, OrderStatus[]> = {
@@ -43,6 +46,7 @@ export interface OrderDeps {
 export class OrderService {
   private readonly stock: ProductStock;
   private readonly holds: StockHolds;
+  private itemsOf: { execute(values: { ids: string[] }): Promise<unknown[]> } | undefined;
 
   constructor(private readonly d: OrderDeps) {
     this.stock = new ProductStock({ peers: d.peers, log: d.log });
@@ -211,7 +215,14 @@ export class OrderService {
   }
 
   async itemsFor(orderIds: readonly string[]): Promise<OrderItemRow[][]> {
-    const rows = orderIds.length ? await this.d.db.select().from(orderItems).where(inArray(orderItems.orderId, [...orderIds])).orderBy(asc(orderItems.productName)) : [];
+    // Every storefront request reads its orders' items: the statement is built once, the ids are one array.
+    this.itemsOf ??= this.d.db
+      .select()
+      .from(orderItems)
+      .where(sql`${orderItems.orderId} = any(${sql.placeholder('ids')}::uuid[])`)
+      .orderBy(asc(orderItems.productName))
+      .prepare('order_items_of');
+    const rows = orderIds.length ? ((await this.itemsOf.execute({ ids: [...orderIds] })) as OrderItemRow[]) : [];
     return orderIds.map((id) => rows.filter((r) => r.orderId === id));
   }
 
@@ -227,7 +238,7 @@ export class OrderService {
   }
 
   forCustomer(customerId: string, first?: number | null, after?: string | null, count = true): Promise<Connection<OrderRow>> {
-    return this.page([eq(orders.customerId, customerId)], first, after, count);
+    return customerPage(this.d.db, customerId, { first, after, count });
   }
 
   /** Newest first. */
