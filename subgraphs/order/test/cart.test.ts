@@ -121,6 +121,33 @@ describe('a cart', () => {
     expect((await setQty(alice, held, 2)).body.errors).toBeUndefined();
   });
 
+  it('keeps every line within 1 to 100 and the cart in one currency, whatever changes race each other', async () => {
+    // Each change decides on the quantity and lines it finds under the cart's lock: two adds of 60 cannot both
+    // pass the 100 check (a 500 from the table's check constraint), and two currencies cannot both be first.
+    const change = fc.record({ set: fc.boolean(), euro: fc.boolean(), q: fc.integer({ min: 0, max: 100 }) });
+    await fc.assert(
+      fc.asyncProperty(fc.array(change, { minLength: 2, maxLength: 6 }), async (changes) => {
+        const alice = customer();
+        const usd = product.add('1.00', 1000);
+        const eur = product.add('1.00', 1000);
+        product.reprice(eur, '1.00', 'EUR');
+        const answers = await Promise.all(changes.map((c) => (c.set ? setQty(alice, c.euro ? eur : usd, c.q) : add(alice, c.euro ? eur : usd, Math.max(c.q, 1)))));
+        for (const r of answers) for (const code of codes(r)) expect(['BAD_USER_INPUT']).toContain(code);
+        const lines = await linesOf(alice);
+        expect(lines.length).toBeLessThanOrEqual(1);
+        for (const l of lines) expect(l.quantity).toBeGreaterThanOrEqual(1), expect(l.quantity).toBeLessThanOrEqual(100);
+        // A product only added to holds the sum of the adds accepted: none lost to another.
+        for (const [euro, id] of [[true, eur], [false, usd]] as const) {
+          const mine = changes.map((c, i) => ({ c, r: answers[i]! })).filter(({ c }) => c.euro === euro);
+          if (mine.some(({ c }) => c.set)) continue;
+          const sum = mine.filter(({ r }) => !r.body.errors).reduce((n, { c }) => n + Math.max(c.q, 1), 0);
+          expect(lines.find((l) => l.productId === id)?.quantity ?? 0).toBe(sum);
+        }
+      }),
+      { numRuns: 25 },
+    );
+  });
+
   it('refuses every malformed product id and quantity with BAD_USER_INPUT naming the field, changing nothing', async () => {
     const alice = customer();
     const a = product.add('1.00', 1000);
@@ -182,6 +209,38 @@ describe('checkout', () => {
     expect(codes(r)).toEqual(['OUT_OF_STOCK']);
     expect(await linesOf(alice)).toHaveLength(1);
     expect(await ordersOf(alice)).toBe(0);
+  });
+
+  it('keeps the cart when the product is archived between the check and the reservation', async () => {
+    const alice = customer();
+    const a = product.add('1.00', 3);
+    await add(alice, a, 1);
+    product.onQuote = () => {
+      product.onQuote = null;
+      product.archive(a);
+    };
+    expect(codes(await checkout(alice, randomUUID()))).toEqual(['NOT_FOUND']);
+    expect(await linesOf(alice)).toHaveLength(1);
+    expect(await ordersOf(alice)).toBe(0);
+  });
+
+  it('keeps idempotency keys apart: placeOrder’s key is not the checkout’s, and another customer’s key is not theirs', async () => {
+    const [alice, mallory] = [customer(), customer()];
+    const a = product.add('1.00', 10);
+    const key = `shared-${randomUUID()}`;
+    const placed = await gql(alice, 'mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }', { i: { items: [{ productId: a, quantity: 1 }], shippingAddress: address, idempotencyKey: key } });
+    expect(placed.body.errors).toBeUndefined();
+    // The same key by checkout is another request: refused, nothing placed, the cart kept.
+    await add(alice, a, 2);
+    expect(codes(await checkout(alice, key))).toEqual(['CONFLICT']);
+    expect(await ordersOf(alice)).toBe(1);
+    expect(await linesOf(alice)).toHaveLength(1);
+    // Another customer replaying alice's key places their own order and never sees hers.
+    await add(mallory, a, 1);
+    const theirs = await checkout(mallory, key);
+    expect(theirs.body.errors).toBeUndefined();
+    expect(theirs.body.data!.checkout.id).not.toBe(placed.body.data!.placeOrder.id);
+    expect(await ordersOf(mallory)).toBe(1);
   });
 
   /** Holds every reservation's answer until `n` reservations have been made: the checkouts overlap for sure. */
