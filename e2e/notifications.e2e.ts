@@ -68,6 +68,8 @@ describe('order events and notifications', () => {
     await eventually(async () => expect(await unpublished('orders')).toBe(0), 'the relay publishing every order event');
     const [events] = await queryRows<{ n: number }>(env.supergraph.subgraphs.order.database.db, sql`select count(*)::int as n from orders.event_outbox`);
     expect(events!.n).toBe(total);
+    const metrics = await (await fetch(env.supergraph.subgraphs.order.url.replace(/\/graphql$/, '/metrics'))).text();
+    expect(metrics).toMatch(/^palisade_event_outbox_pending\{service="order"\} 0$/m);
     expect(notificationMails()).toHaveLength(0);
     for (const c of customers) expect((await c.ok<Mine>(MINE)).myNotifications.totalCount).toBe(0);
 

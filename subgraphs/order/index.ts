@@ -29,10 +29,10 @@ export const orderSubgraph = defineSubgraph({
     return { orders, carts, db: rt.database.db };
   },
   context: (base, { orders, carts }) => createOrderContext(orders, carts)(base),
-  jobs: ({ orders }, { config, database, store, log }) => [
+  jobs: ({ orders }, { config, database, store, log, metrics }) => [
     orders.startRestockRetries(config.order.restockRetryMs),
     // Order events go from the outbox (the source of truth) to the orders stream, at least once (docs/events.md).
-    startEventRelay({ name: 'orders', db: database.db, table: eventOutbox, stream: eventStreamOf(store), streamName: EVENT_STREAMS.orders, log, intervalMs: EVENT_RELAY_INTERVAL_MS }),
+    startEventRelay({ name: 'orders', db: database.db, table: eventOutbox, stream: eventStreamOf(store), streamName: EVENT_STREAMS.orders, log, metrics, intervalMs: EVENT_RELAY_INTERVAL_MS }),
     // Reservations are settled from here, never by the product subgraph asking back (services/stock-holds.ts).
     orders.startReservationSettling(config.order.reservationSweepMs, config.order.reservationTtlSeconds),
   ],

@@ -48,7 +48,7 @@ export const productSubgraph = defineSubgraph({
   },
   context: (base, { catalog, categories }) => createProductContext(catalog, categories)(base),
   // Low-stock events go from the outbox (the source of truth) to the catalog stream, at least once (docs/events.md).
-  jobs: (_, { database, store, log }) => [startEventRelay({ name: 'catalog', db: database.db, table: eventOutbox, stream: eventStreamOf(store), streamName: EVENT_STREAMS.catalog, log, intervalMs: 200 })],
+  jobs: (_, { database, store, log, metrics }) => [startEventRelay({ name: 'catalog', db: database.db, table: eventOutbox, stream: eventStreamOf(store), streamName: EVENT_STREAMS.catalog, log, metrics, intervalMs: 200 })],
   internal: {
     '/internal/stock/reserve': {
       from: ['order'],

@@ -84,6 +84,7 @@ export const userSubgraph = defineSubgraph({
       onRegistered: () => registrations.inc(),
     });
     // Order and catalog events become notifications and mail (services/notifier.ts; docs/events.md).
+    rt.metrics.gauge('palisade_event_dead_letters', 'Stream entries the notifier could not read as an event (kept in users.event_dead_letters)', async () => notifications.deadLetterCount());
     const notifier = new Notifier({ stream: eventStreamOf(store), notifications, log, intervalMs: o.notifierTiming?.intervalMs ?? 250, claimIdleMs: o.notifierTiming?.claimIdleMs ?? 30_000 });
     return { accounts, sessions, recovery, totp, keys, mailer, mailQueue, notifications, notifier, dataRights };
   },

@@ -1,8 +1,9 @@
-import { and, asc, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, count, inArray, isNull, sql } from 'drizzle-orm';
 import { bigserial, index, jsonb, text, timestamp, uuid, type PgSchema } from 'drizzle-orm/pg-core';
 import type { Db, DbOrTx } from '../db.ts';
 import type { Logger } from '../logger.ts';
 import { every } from '../background.ts';
+import type { ServiceMetrics } from '../metrics.ts';
 import { eventFields, type IntegrationEvent } from './schema.ts';
 import type { EventStream } from './stream.ts';
 
@@ -42,6 +43,8 @@ export interface EventRelayOptions {
   log: Logger;
   intervalMs: number;
   batch?: number;
+  /** Where palisade_event_outbox_pending is reported: a number that only grows means events are not going out. */
+  metrics?: ServiceMetrics;
 }
 
 /** One pass: publishes what is unpublished, oldest first, then marks it; returns how many it published. */
@@ -74,6 +77,10 @@ export async function relayEvents(o: Omit<EventRelayOptions, 'log' | 'intervalMs
 }
 
 export function startEventRelay(o: EventRelayOptions) {
+  o.metrics?.gauge('palisade_event_outbox_pending', 'Integration events written but not yet published to their stream', async () => {
+    const [row] = await o.db.select({ n: count() }).from(o.table).where(isNull(o.table.publishedAt));
+    return row?.n ?? 0;
+  });
   let running: Promise<unknown> | null = null;
   return every(o.intervalMs, o.log, {
     // A pass still running (a slow stream) is not overlapped by the next tick.

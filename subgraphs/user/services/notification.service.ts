@@ -1,4 +1,4 @@
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, count, eq, isNull, sql } from 'drizzle-orm';
 import type { Caller } from '@palisade/auth';
 import { keysetPage, type AuditWriter, type Connection, type Db, type DbOrTx, type IntegrationEvent, type StreamEntry } from '@palisade/kit';
 import { eventDeadLetters, mailQueue, notifications, users, type NotificationRow } from '../db/schema.ts';
@@ -55,6 +55,11 @@ export class NotificationService {
   async deadLetter(stream: string, entry: StreamEntry, reason: string): Promise<void> {
     const fields = Object.fromEntries(Object.entries(entry.fields).slice(0, 20).map(([k, v]) => [k.slice(0, 100), v.slice(0, MAX_DEAD_LETTER_FIELD).replace(/\u0000/g, '')]));
     await this.d.db.insert(eventDeadLetters).values({ stream, entryId: entry.id, reason, fields }).onConflictDoNothing();
+  }
+
+  async deadLetterCount(): Promise<number> {
+    const [row] = await this.d.db.select({ n: count() }).from(eventDeadLetters);
+    return row?.n ?? 0;
   }
 
   /** The mail a queued 'notification' row carries; null (settled, nothing sent) when either is gone. */
