@@ -171,6 +171,13 @@ export async function appendAuditEvents(tx: DbOrTx, records: AuditRecord[]): Pro
   return result;
 }
 
+/** Of the people named by a batch's erased records, those whose erasure was asked for. */
+async function erasedAmong(db: Db, batch: AuditEventRow[]): Promise<Set<string>> {
+  const named = [...new Set(batch.filter((r) => r.erasedAt).flatMap((r) => [r.actorId, r.resourceId]).filter(isUuid))];
+  if (!named.length) return new Set();
+  return new Set((await db.select({ id: erasedSubjects.subjectId }).from(erasedSubjects).where(inArray(erasedSubjects.subjectId, named))).map((r) => r.id));
+}
+
 export interface ChainVerification {
   valid: boolean;
   checked: number;
@@ -194,11 +201,16 @@ export async function verifyChain(db: Db, checkpoint: AuditCheckpoint | null = n
   for (;;) {
     const batch = await db.select().from(auditEvents).where(gt(auditEvents.seq, afterSeq)).orderBy(asc(auditEvents.seq)).limit(1000);
     if (!batch.length) break;
+    const erased = await erasedAmong(db, batch);
     for (const row of batch) {
       checked++;
       if (row.prevHash !== prev || rowHash(prev, row) !== row.hash) return { valid: false, checked, firstBrokenId: row.id, reason: 'a record does not match its content or its predecessor', checkpoint };
       const personal = personalProblem(row);
       if (personal) return { valid: false, checked, firstBrokenId: row.id, reason: `a record's personal fields do not fit it: ${personal}`, checkpoint };
+      // The trigger lets the owner erase any record in format 2; only a person's erasure may, so one with no
+      // erased person in it is an address (an intruder's, say) wiped quietly.
+      if (row.erasedAt && !(erased.has(row.actorId ?? '') || erased.has(row.resourceId ?? '')))
+        return { valid: false, checked, firstBrokenId: row.id, reason: "a record's personal fields were erased though nobody in it was", checkpoint };
       if (checkpoint && checked === checkpoint.count) atCheckpoint = row;
       prev = row.hash;
     }

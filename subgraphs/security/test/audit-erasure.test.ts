@@ -127,6 +127,26 @@ describe('erasing a person from the audit trail', () => {
     }
   });
 
+  it('catches a record erased though its person never was, as the trigger lets the owner do, through the function or not', async () => {
+    const erasures = {
+      // The owner's UPDATE of the erasable columns, which the trigger allows on any record in format 2.
+      owner: (id: string) => queryRows(db_(), sql`update security.audit_events set ip = null, user_agent = null, metadata = null, personal_salt = null, erased_at = now() where actor_id = ${id}::uuid`),
+      // The erasing function called without the erasure route (which marks the person erased first).
+      fn: (id: string) => queryRows(db_(), sql`select security.erase_audit_subject(${id}::uuid)`),
+    };
+    for (const [how, run] of Object.entries(erasures)) {
+      const intruder = randomUUID();
+      await send([about(randomUUID()), about(intruder)]);
+      expect(await verify()).toMatchObject({ valid: true });
+      const [victim] = await rowsOf(intruder);
+      await run(intruder);
+      expect((await rowsOf(intruder))[0]).toMatchObject({ ip: null });
+      expect(await verify(), how).toMatchObject({ valid: false, firstBrokenId: victim!.id });
+      await behindItsBack(sql`delete from security.audit_events where seq >= (select seq from security.audit_events where id = ${victim!.id})`);
+    }
+    expect(await verify()).toMatchObject({ valid: true });
+  });
+
   it('catches a present record whose personal fields were changed (they no longer fit their digest)', async () => {
     const someone = randomUUID();
     await send([about(someone)]);
