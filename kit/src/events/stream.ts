@@ -1,6 +1,12 @@
 import type { Redis } from 'ioredis';
 import type { Store } from '../store.ts';
 
+/**
+ * Each stream keeps about this many entries (XADD MAXLEN ~): enough for consumers to catch up after a long
+ * outage, without Redis growing forever. The outboxes keep every event regardless (docs/events.md).
+ */
+export const STREAM_MAX_LENGTH = 100_000;
+
 export interface StreamEntry {
   id: string;
   fields: Record<string, string>;
@@ -42,7 +48,7 @@ export class RedisEventStream implements EventStream {
   private key = (s: string) => this.prefix + s;
 
   async add(stream: string, fields: Record<string, string>) {
-    return (await this.redis.xadd(this.key(stream), '*', ...Object.entries(fields).flat())) as string;
+    return (await this.redis.xadd(this.key(stream), 'MAXLEN', '~', STREAM_MAX_LENGTH, '*', ...Object.entries(fields).flat())) as string;
   }
   async ensureGroup(stream: string, group: string) {
     try {
@@ -103,6 +109,12 @@ export class MemoryEventStream implements EventStream {
     const s = this.of(stream);
     const id = `${Date.now()}-${s.seq++}`;
     s.entries.push({ id, fields: { ...fields } });
+    // Trimmed in steps, as Redis's approximate MAXLEN is: the oldest go, and the groups' positions move with them.
+    const excess = s.entries.length - STREAM_MAX_LENGTH;
+    if (excess >= 1_000) {
+      s.entries.splice(0, excess);
+      for (const g of s.groups.values()) g.next = Math.max(0, g.next - excess);
+    }
     return id;
   }
   async ensureGroup(stream: string, group: string) {

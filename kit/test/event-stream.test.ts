@@ -1,0 +1,60 @@
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MemoryEventStream, RedisEventStream, STREAM_MAX_LENGTH, type EventStream } from '../src/events/stream.ts';
+import { testRedisPrefix, testServers } from '../src/testing/index.ts';
+
+const clients: Redis[] = [];
+afterAll(async () => Promise.all(clients.map((c) => c.quit())));
+const kinds: [string, () => EventStream][] = [['in-process', () => new MemoryEventStream()]];
+const { redisUrl } = testServers();
+if (redisUrl)
+  kinds.push([
+    'redis',
+    () => {
+      const c = new Redis(redisUrl);
+      clients.push(c);
+      return new RedisEventStream(c, testRedisPrefix());
+    },
+  ]);
+
+// The in-process stream stands in for Redis in `npm start`: both must answer the consumer the same way.
+describe.each(kinds)('the %s stream', (_, make) => {
+  it('keeps what a consumer read pending for it until acked, re-reads it, and lets another claim it', async () => {
+    const s = make();
+    await s.ensureGroup('x', 'g');
+    await s.ensureGroup('x', 'g'); // a second start finds the group
+    const ids = [await s.add('x', { n: '1' }), await s.add('x', { n: '2' }), await s.add('x', { n: '3' })];
+    expect((await s.readNew('x', 'g', 'a', 2)).map((e) => e.fields.n)).toEqual(['1', '2']);
+    expect((await s.readNew('x', 'g', 'b', 10)).map((e) => e.fields.n)).toEqual(['3']);
+    expect(await s.readNew('x', 'g', 'a', 10)).toEqual([]);
+    expect(await s.pendingCount('x', 'g')).toBe(3);
+    await s.ack('x', 'g', [ids[0]!]);
+    expect((await s.readOwnPending('x', 'g', 'a', 10)).map((e) => e.id)).toEqual([ids[1]]);
+    expect((await s.claimStale('x', 'g', 'a', 0, 10)).map((e) => e.id).sort()).toEqual([ids[1], ids[2]].sort());
+    expect((await s.readOwnPending('x', 'g', 'b', 10)).map((e) => e.id)).toEqual([]);
+    expect((await s.readOwnPending('x', 'g', 'a', 10)).map((e) => e.id).sort()).toEqual([ids[1], ids[2]].sort());
+    expect(await s.claimStale('x', 'g', 'b', 3_600_000, 10)).toEqual([]);
+    await s.ack('x', 'g', [ids[1]!, ids[2]!]);
+    expect(await s.pendingCount('x', 'g')).toBe(0);
+    // A second group reads the whole stream on its own.
+    await s.ensureGroup('x', 'other');
+    expect((await s.readNew('x', 'other', 'z', 10)).map((e) => e.fields.n)).toEqual(['1', '2', '3']);
+  });
+});
+
+describe('the in-process stream', () => {
+  it('stays near its cap, and a group goes on where it was through the trimming', async () => {
+    const s = new MemoryEventStream();
+    await s.ensureGroup('x', 'g');
+    for (let i = 0; i < 10; i++) await s.add('x', { n: String(i) });
+    expect((await s.readNew('x', 'g', 'a', 5)).map((e) => Number(e.fields.n))).toEqual([0, 1, 2, 3, 4]);
+    const more = STREAM_MAX_LENGTH + 2_000;
+    for (let i = 10; i < 10 + more; i++) await s.add('x', { n: String(i) });
+    const rest = await s.readNew('x', 'g', 'a', more + 10);
+    expect(rest.length).toBeLessThanOrEqual(STREAM_MAX_LENGTH + 1_000);
+    expect(rest.length).toBeGreaterThanOrEqual(STREAM_MAX_LENGTH);
+    const ns = rest.map((e) => Number(e.fields.n));
+    expect(ns).toEqual(ns.map((_, i) => ns[0]! + i)); // in order, none twice, none skipped after the oldest kept
+    expect(ns.at(-1)).toBe(9 + more);
+  });
+});
