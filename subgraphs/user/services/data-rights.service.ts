@@ -33,8 +33,11 @@ interface PeerExport {
   security: { events: unknown[]; capped: boolean };
 }
 
-/** Who the account becomes once deleted: nothing in it points back at the person. */
-const placeholder = (id: string) => ({ email: `deleted-${id}@erased.invalid`, displayName: 'Deleted user' });
+/**
+ * Who the account becomes once deleted: nothing in it points back at the person. The address has no dot in
+ * its domain, so no registration (validation.ts) can take it first and make the deletion fail on its uniqueness.
+ */
+const placeholder = (id: string) => ({ email: `deleted-${id}@erased`, displayName: 'Deleted user' });
 
 /**
  * A customer's rights over their data: everything Palisade holds about them as one document, and the deletion

@@ -63,4 +63,21 @@ describe('deleteMyAccount', () => {
       { numRuns: 18 },
     );
   });
+
+  it('cannot be blocked by someone registering the placeholder address the account would become', async () => {
+    const victim = await admin();
+    await queryRows(user.database.db, sql`update users.users set roles = '{CUSTOMER}' where id = ${victim.id}::uuid`);
+    const [row] = await queryRows<{ email: string }>(user.database.db, sql`select email from users.users where id = ${victim.id}::uuid`);
+    // Every address a squatter could derive from the id, registered first where registration takes it.
+    for (const email of [`deleted-${victim.id}@erased.invalid`, `deleted-${victim.id}@erased`, `deleted-${victim.id}@erased.invalid`.toUpperCase()]) {
+      const r = await gql(testCaller(), 'mutation($i: RegisterInput!) { register(input: $i) { user { id } } }', { i: { email, password: `pw-${randomBytes(10).toString('hex')}`, displayName: 'Squatter' } });
+      expect(codes(r).filter((c) => c !== 'BAD_USER_INPUT' && c !== 'CONFLICT')).toEqual([]);
+    }
+    const r = await LEAVE.delete(victim);
+    expect(r.body.errors).toBeUndefined();
+    expect(r.body.data!.deleteMyAccount).toBe(true);
+    const [after] = await queryRows<{ email: string; deleted: boolean }>(user.database.db, sql`select email, deleted_at is not null as deleted from users.users where id = ${victim.id}::uuid`);
+    expect(after).toMatchObject({ deleted: true });
+    expect(after!.email).not.toBe(row!.email);
+  });
 });
