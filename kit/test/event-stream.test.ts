@@ -56,5 +56,8 @@ describe('the in-process stream', () => {
     const ns = rest.map((e) => Number(e.fields.n));
     expect(ns).toEqual(ns.map((_, i) => ns[0]! + i)); // in order, none twice, none skipped after the oldest kept
     expect(ns.at(-1)).toBe(9 + more);
+    // Everything still in the stream reaches the group: what a group made now reads from the start.
+    await s.ensureGroup('x', 'fresh');
+    expect((await s.readNew('x', 'fresh', 'z', more + 10)).map((e) => Number(e.fields.n))).toEqual(ns);
   });
 });
