@@ -1,7 +1,7 @@
 import type { DocumentNode, GraphQLSchema } from 'graphql';
 import type { Server } from 'node:http';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { configureRateLimits, applyRateLimits } from './rate-limits.ts';
@@ -103,7 +103,9 @@ export async function serveSubgraph<TCtx extends SubgraphContext>(
     // runMain owns the process's signals and stops everything in order; Apollo must not race it.
     stopOnTerminationSignals: false,
     formatError: (formatted) => maskError(formatted, { hideSuggestions: rt.config.production }),
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), errorReportingPlugin<TCtx>(rt.log), metricsPlugin<TCtx>(rt.metrics)],
+    // No cache-control plugin: the SDLs give no cache hints, so its per-field hook (and Apollo's wrapping of every
+    // resolver to call it) only ever concluded "no-store", which the route below says once per answer instead.
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(), errorReportingPlugin<TCtx>(rt.log), metricsPlugin<TCtx>(rt.metrics)],
   });
   await apollo.start();
   const routerGuard = { audience: def.name, trusted: pick(rt.keys.trusted, ['router']), store: rt.store, log: rt.log };
@@ -133,6 +135,8 @@ export async function serveSubgraph<TCtx extends SubgraphContext>(
         const log = rt.log.child({ requestId: caller.requestId, traceId: traceIdOf(span), userId: caller.userId ?? undefined });
         const base: SubgraphContext = { caller, requestId: caller.requestId, log };
         const ctx = def.createContext(base);
+        // A subgraph's answer is one caller's: never stored by anything between it and the router.
+        h.res.setHeader('cache-control', 'no-store');
         await executeApollo(apollo, h, body, async () => ctx);
       });
     },

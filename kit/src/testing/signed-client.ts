@@ -15,10 +15,10 @@ export async function signedSubgraphRequest(
   caller: Caller,
   query: string,
   variables: Record<string, unknown> = {},
-): Promise<{ status: number; body: { data?: Record<string, any> | null; errors?: { message: string; extensions?: Record<string, unknown>; path?: unknown[] }[] } }> {
+): Promise<{ status: number; headers: Headers; body: { data?: Record<string, any> | null; errors?: { message: string; extensions?: Record<string, unknown>; path?: unknown[] }[] } }> {
   const { signer } = await loadInternalKeys('router', []);
   const body = { query, variables };
   const token = await signContext(signer, audience, operationHash(body), caller);
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', [CONTEXT_HEADER]: token }, body: JSON.stringify(body) });
-  return { status: res.status, body: (await res.json()) as never };
+  return { status: res.status, headers: res.headers, body: (await res.json()) as never };
 }

@@ -69,3 +69,14 @@ describe("a customer's orders page", () => {
     expect(r.data.orders.totalCount).toBe(3);
   });
 });
+
+describe('subgraph answers', () => {
+  it('are no-store, with data or errors (kit says so once per answer; Apollo computes no per-field cache hints)', async () => {
+    const ok = await signedSubgraphRequest(order.url, 'order', alice, entity('edges { node { id items { quantity } } }'));
+    expect(ok.body.errors).toBeUndefined();
+    expect(ok.headers.get('cache-control')).toBe('no-store');
+    const refused = await signedSubgraphRequest(order.url, 'order', alice, '{ orders { totalCount } }');
+    expect(refused.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(refused.headers.get('cache-control')).toBe('no-store');
+  });
+});
