@@ -36,11 +36,15 @@ function isNullId(err: unknown): boolean {
  */
 export class StockHolds {
   private batch: { ids: string[] } | null = null;
+  /** Every placement opens a hold: the statement is built once. */
+  private readonly opening;
 
-  constructor(private readonly d: { db: Db; stock: ProductStock; log: Logger }) {}
+  constructor(private readonly d: { db: Db; stock: ProductStock; log: Logger }) {
+    this.opening = d.db.insert(stockHolds).values({ orderId: sql.placeholder('orderId') }).prepare('stock_hold_open');
+  }
 
   async open(orderId: string): Promise<void> {
-    await this.d.db.insert(stockHolds).values({ orderId });
+    await this.opening.execute({ orderId });
   }
 
   /**
