@@ -91,6 +91,16 @@ export const cartLines = ordersSchema.table(
   (t) => [primaryKey({ columns: [t.customerId, t.productId] }), check('cart_lines_quantity_range', sql`${t.quantity} between 1 and 100`)],
 );
 
+/**
+ * Customers whose data was erased (services/customer-data.ts). Triggers (migration 0005) keep them erased: an
+ * order written for one after the erasure, by a request already under way, keeps only its country, and a cart
+ * line is not written at all.
+ */
+export const erasedCustomers = ordersSchema.table('erased_customers', {
+  customerId: uuid('customer_id').primaryKey(),
+  erasedAt: timestamp('erased_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
 export const auditOutbox = auditOutboxTable(ordersSchema);
 
 /** Order events (placed, confirmed, ...), written with the transition and relayed to the orders stream. */

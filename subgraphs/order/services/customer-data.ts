@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, inArray, isNotNull, or, sql } from 'drizzle-orm';
 import { badInput } from '@palisade/auth';
-import { isUuid, type Db } from '@palisade/kit';
-import { auditOutbox, cartLines, carts, orderItems, orders, type AddressValue } from '../db/schema.ts';
+import { isUuid, queryRows, type Db } from '@palisade/kit';
+import { auditOutbox, cartLines, carts, erasedCustomers, orderItems, orders, type AddressValue } from '../db/schema.ts';
 
 /** Paths of the internal routes the user subgraph calls for its customers' data rights. */
 export const CUSTOMER_EXPORT_PATH = '/internal/data-rights/export';
@@ -52,6 +52,10 @@ export async function exportCustomer(db: Db, payload: unknown) {
 export async function eraseCustomer(db: Db, payload: unknown) {
   const customerId = customerOf(payload);
   return db.transaction(async (tx) => {
+    // The lock every write of their orders and carts takes (migration 0005): one under way commits before
+    // this (and is erased below) or after it, finding them in erased_customers.
+    await queryRows(tx, sql`select orders.erasure_lock(${customerId}::uuid)`);
+    await tx.insert(erasedCustomers).values({ customerId }).onConflictDoNothing();
     const mine = await tx
       .select({ id: orders.id, shippingAddress: orders.shippingAddress })
       .from(orders)

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { eq } from 'drizzle-orm';
 import { loadInternalKeys, type StartedSubgraph } from '@palisade/kit';
 import { postSigned, signedSubgraphRequest, suiteDatabase, testCaller, testConfig } from '@palisade/kit/testing/index';
-import { orders } from '../db/schema.ts';
+import { cartLines, orders } from '../db/schema.ts';
 import { startOrderSubgraph } from '../index.ts';
 import { CUSTOMER_ERASE_PATH, ERASED } from '../services/customer-data.ts';
 import { startProductStandIn, type ProductStandIn } from './product-stand-in.ts';
@@ -55,5 +55,27 @@ describe('erasing a customer', () => {
       }),
       { numRuns: 15 },
     );
+  });
+
+  it('keeps erased a customer whose order or cart change was under way when the erasure ran', async () => {
+    // The access token is refused from the deletion on, but a request that got in before is still running.
+    const alice = testCaller({ userId: randomUUID() });
+    const p = product.add('1.00', 100);
+    const eraseNow = async () => void (await asUser(CUSTOMER_ERASE_PATH, { userId: alice.userId }));
+    product.onReserve = async () => {
+      product.onReserve = null;
+      await eraseNow();
+    };
+    const placed = await signedSubgraphRequest(order.url, 'order', alice, PLACE, { i: { items: [{ productId: p, quantity: 1 }], shippingAddress: { line1: '4 Privet Drive', city: 'Little Whinging', postalCode: 'PD-4', country: 'GB' } } });
+    expect(placed.body.errors).toBeUndefined();
+    const kept = await order.database.db.select({ a: orders.shippingAddress }).from(orders).where(eq(orders.customerId, alice.userId!));
+    expect(kept.map((o) => o.a)).toEqual([{ line1: ERASED, line2: null, city: ERASED, region: null, postalCode: ERASED, country: 'GB' }]);
+    // A cart change that asked the catalog before the erasure and writes after it leaves no line behind.
+    product.beforeQuote = async () => {
+      product.beforeQuote = null;
+      await eraseNow();
+    };
+    await signedSubgraphRequest(order.url, 'order', alice, 'mutation($p: ID!) { addToCart(productId: $p, quantity: 1) { subtotal { amount } } }', { p });
+    expect(await order.database.db.select().from(cartLines).where(eq(cartLines.customerId, alice.userId!))).toEqual([]);
   });
 });

@@ -36,6 +36,8 @@ export interface ProductStandIn {
   onReserve: (() => Promise<unknown>) | null;
   /** Runs after a quote is answered: what happens between a cart's check and its reservation. */
   onQuote: (() => void) | null;
+  /** Awaited before a quote is answered: what happens while a cart change waits on the catalog. */
+  beforeQuote: (() => Promise<void>) | null;
   /** Reserves as if the order subgraph had asked (a placement that died before writing its order). */
   reserve(orderRef: string, productId: string, quantity: number): void;
   reservationOf(orderRef: string): 'held' | 'confirmed' | 'released' | undefined;
@@ -93,6 +95,7 @@ export async function startProductStandIn(): Promise<ProductStandIn> {
     loseConfirms: false,
     onReserve: null,
     onQuote: null,
+    beforeQuote: null,
     refused: 0,
     reserve: (orderRef, productId, quantity) => void routes['/internal/stock/reserve']!({ orderRef, items: [{ productId, quantity }] }),
     reservationOf: (orderRef) => reservations.get(orderRef)?.status,
@@ -132,6 +135,7 @@ export async function startProductStandIn(): Promise<ProductStandIn> {
       return void res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'BAD_USER_INPUT', message: 'malformed quote request' } }));
     const answer = route(body);
     if (req.url === '/internal/stock/reserve') await standIn.onReserve?.();
+    if (req.url === '/internal/catalog/quote') await standIn.beforeQuote?.();
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
     if (req.url === '/internal/catalog/quote') standIn.onQuote?.();
   });
