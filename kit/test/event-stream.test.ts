@@ -61,3 +61,28 @@ describe('the in-process stream', () => {
     expect((await s.readNew('x', 'fresh', 'z', more + 10)).map((e) => Number(e.fields.n))).toEqual(ns);
   });
 });
+
+describe('a consumer', () => {
+  it('dead-letters and acks a pending entry trimmed from the stream instead of keeping it pending for ever', async () => {
+    const { startEventConsumer } = await import('../src/events/consumer.ts');
+    const { pino } = await import('pino');
+    const s = new MemoryEventStream();
+    await s.ensureGroup('x', 'g');
+    await s.add('x', { event: 'read before a crash' });
+    await s.readNew('x', 'g', 'me', 1); // read, never acked: the consumer crashed
+    for (let i = 0; i < STREAM_MAX_LENGTH + 1_000; i++) await s.add('x', { n: String(i) });
+    const dead: string[] = [];
+    const consumer = startEventConsumer({
+      stream: s, streamName: 'x', group: 'g', consumer: 'me', log: pino({ level: 'silent' }), intervalMs: 3_600_000, claimIdleMs: 3_600_000, batch: 10,
+      handle: async () => {},
+      deadLetter: async (entry, reason) => void dead.push(`${reason}`),
+    });
+    try {
+      await consumer.poll();
+    } finally {
+      consumer.stop();
+    }
+    expect(dead[0]).toBe('no event field');
+    expect(await s.pendingCount('x', 'g')).toBe(0);
+  });
+});

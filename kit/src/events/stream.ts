@@ -38,7 +38,9 @@ const toFields = (flat: string[]): Record<string, string> => {
   return out;
 };
 type RawEntries = [string, string[] | null][];
-const entriesOf = (raw: RawEntries): StreamEntry[] => raw.filter(([, f]) => f !== null).map(([id, f]) => ({ id, fields: toFields(f!) }));
+// A pending entry trimmed from the stream comes back without fields: the consumer dead-letters and acks it,
+// rather than leaving it pending for ever.
+const entriesOf = (raw: RawEntries): StreamEntry[] => raw.map(([id, f]) => ({ id, fields: f ? toFields(f) : {} }));
 
 export class RedisEventStream implements EventStream {
   constructor(
@@ -150,10 +152,7 @@ export class MemoryEventStream implements EventStream {
   }
   private entries(stream: string, ids: string[]) {
     const byId = new Map(this.of(stream).entries.map((e) => [e.id, e]));
-    return ids.flatMap((id) => {
-      const e = byId.get(id);
-      return e ? [{ id, fields: { ...e.fields } }] : [];
-    });
+    return ids.map((id) => ({ id, fields: { ...byId.get(id)?.fields } }));
   }
 }
 
