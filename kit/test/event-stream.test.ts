@@ -1,6 +1,8 @@
 import { Redis } from 'ioredis';
+import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemoryEventStream, RedisEventStream, STREAM_MAX_LENGTH, type EventStream } from '../src/events/stream.ts';
+import { startEventConsumer } from '../src/events/consumer.ts';
 import { testRedisPrefix, testServers } from '../src/testing/index.ts';
 
 const clients: Redis[] = [];
@@ -64,8 +66,6 @@ describe('the in-process stream', () => {
 
 describe('a consumer', () => {
   it('dead-letters and acks a pending entry trimmed from the stream instead of keeping it pending for ever', async () => {
-    const { startEventConsumer } = await import('../src/events/consumer.ts');
-    const { pino } = await import('pino');
     const s = new MemoryEventStream();
     await s.ensureGroup('x', 'g');
     await s.add('x', { event: 'read before a crash' });
@@ -75,7 +75,7 @@ describe('a consumer', () => {
     const consumer = startEventConsumer({
       stream: s, streamName: 'x', group: 'g', consumer: 'me', log: pino({ level: 'silent' }), intervalMs: 3_600_000, claimIdleMs: 3_600_000, batch: 10,
       handle: async () => {},
-      deadLetter: async (entry, reason) => void dead.push(`${reason}`),
+      deadLetter: async (_, reason) => void dead.push(reason),
     });
     try {
       await consumer.poll();
