@@ -168,6 +168,24 @@ describe('a cart', () => {
     expect((await linesOf(alice)).map((l) => l.quantity)).toEqual([1]);
   });
 
+  it('asks the catalog once per operation however often the cart is asked for (aliases, fragments)', async () => {
+    const alice = customer();
+    for (let i = 0; i < 50; i++) await add(alice, product.add('1.00', 5), 1);
+    const shapes = fc.array(fc.constantFrom('alias', 'fragment'), { minLength: 2, maxLength: 30 });
+    await fc.assert(
+      fc.asyncProperty(shapes, async (kinds) => {
+        const fields = kinds.map((k, i) => (k === 'alias' ? `c${i}: myCart { subtotal { amount } lines { quantity } }` : `...F${i}`)).join(' ');
+        const fragments = kinds.map((k, i) => (k === 'fragment' ? `fragment F${i} on Query { f${i}: myCart { updatedAt lines { product { id } } } }` : '')).join(' ');
+        const before = product.quoted;
+        const r = await gql(alice, `{ ${fields} } ${fragments}`);
+        expect(r.body.errors).toBeUndefined();
+        expect(Object.keys(r.body.data!)).toHaveLength(kinds.length);
+        expect(product.quoted - before).toBe(1);
+      }),
+      { numRuns: 10 },
+    );
+  });
+
   it('is for signed-in customers only', async () => {
     const a = product.add('1.00', 5);
     expect(codes(await add(testCaller(), a, 1))).toEqual(['UNAUTHENTICATED']);

@@ -38,6 +38,8 @@ export interface ProductStandIn {
   onQuote: (() => void) | null;
   /** Awaited before a quote is answered: what happens while a cart change waits on the catalog. */
   beforeQuote: (() => Promise<void>) | null;
+  /** Quote calls answered so far. */
+  quoted: number;
   /** Reserves as if the order subgraph had asked (a placement that died before writing its order). */
   reserve(orderRef: string, productId: string, quantity: number): void;
   reservationOf(orderRef: string): 'held' | 'confirmed' | 'released' | undefined;
@@ -96,6 +98,7 @@ export async function startProductStandIn(): Promise<ProductStandIn> {
     onReserve: null,
     onQuote: null,
     beforeQuote: null,
+    quoted: 0,
     refused: 0,
     reserve: (orderRef, productId, quantity) => void routes['/internal/stock/reserve']!({ orderRef, items: [{ productId, quantity }] }),
     reservationOf: (orderRef) => reservations.get(orderRef)?.status,
@@ -135,7 +138,10 @@ export async function startProductStandIn(): Promise<ProductStandIn> {
       return void res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'BAD_USER_INPUT', message: 'malformed quote request' } }));
     const answer = route(body);
     if (req.url === '/internal/stock/reserve') await standIn.onReserve?.();
-    if (req.url === '/internal/catalog/quote') await standIn.beforeQuote?.();
+    if (req.url === '/internal/catalog/quote') {
+      standIn.quoted++;
+      await standIn.beforeQuote?.();
+    }
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
     if (req.url === '/internal/catalog/quote') standIn.onQuote?.();
   });
