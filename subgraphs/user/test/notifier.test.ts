@@ -151,6 +151,18 @@ describe.each(streams)('the notifier on the %s stream', (_, makeStream) => {
     expect(await stream.pendingCount(EVENT_STREAMS.orders, NOTIFIER_GROUP)).toBe(0);
   });
 
+  it('copies of one event handled at the same moment (replicas racing) are stored once', async () => {
+    const events = [orderEvent(people.ada, 'order.placed'), lowStock()];
+    // Concurrent transactions: the unique (event, person) makes all but one insert nothing.
+    const results = await Promise.all(events.flatMap((e) => Array.from({ length: 4 }, () => service.record(e))));
+    const { rows, mails, audits } = await effects(events.map((e) => e.id));
+    expect(rows.filter((r) => r.eventId === events[0]!.id)).toHaveLength(1);
+    const alerts = rows.filter((r) => r.eventId === events[1]!.id);
+    expect(new Set(alerts.map((r) => r.userId)).size).toBe(alerts.length);
+    expect(results.reduce((n, r) => n + r.sent, 0)).toBe(rows.length);
+    expect([mails.length, audits.length]).toEqual([rows.length, rows.length]);
+  });
+
   it('after a crash between storing and acking, the restarted consumer finds the row and only acks', async () => {
     const stream = new CrashableStream(makeStream());
     const event = orderEvent(people.bo, 'order.delivered');
