@@ -86,3 +86,34 @@ describe('a consumer', () => {
     expect(await s.pendingCount('x', 'g')).toBe(0);
   });
 });
+
+describe('a consumer whose store is away when it starts', () => {
+  it('takes back its own pending entries on the first pass that gets through', async () => {
+    const inner = new MemoryEventStream();
+    let away = 1;
+    const stream: EventStream = Object.assign(Object.create(inner) as MemoryEventStream, {
+      readOwnPending: async (...a: Parameters<EventStream['readOwnPending']>) => {
+        if (away-- > 0) throw new Error('Redis away');
+        return inner.readOwnPending(...a);
+      },
+    });
+    await inner.ensureGroup('x', 'g');
+    const event = { id: '6f1d8a1e-2f6b-4c1e-9a43-0d3f5e7b9c21', type: 'order.placed', version: 1, occurredAt: new Date().toISOString(), data: { orderId: '6f1d8a1e-2f6b-4c1e-9a43-0d3f5e7b9c22', customerId: '6f1d8a1e-2f6b-4c1e-9a43-0d3f5e7b9c23', status: 'PENDING', previousStatus: null, total: { amount: '1.00', currency: 'USD' } } };
+    await inner.add('x', { event: JSON.stringify(event) });
+    await inner.readNew('x', 'g', 'me', 1); // read before a crash, never acked
+    const handled: string[] = [];
+    const consumer = startEventConsumer({
+      stream, streamName: 'x', group: 'g', consumer: 'me', log: pino({ level: 'silent' }), intervalMs: 3_600_000, claimIdleMs: 3_600_000,
+      handle: async (e) => void handled.push(e.id),
+      deadLetter: async () => {},
+    });
+    try {
+      await expect(consumer.poll()).rejects.toThrow('Redis away');
+      await consumer.poll();
+    } finally {
+      consumer.stop();
+    }
+    expect(handled).toEqual([event.id]);
+    expect(await inner.pendingCount('x', 'g')).toBe(0);
+  });
+});

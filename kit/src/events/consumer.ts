@@ -37,6 +37,7 @@ export interface EventConsumer {
 export function startEventConsumer(o: EventConsumerOptions): EventConsumer {
   const batch = o.batch ?? 50;
   let ready: Promise<void> | null = null;
+  let reclaimedOwn = false;
   let inFlight: Promise<{ handled: number; deadLettered: number; failed: number }> | null = null;
   let stopped = false;
 
@@ -65,19 +66,20 @@ export function startEventConsumer(o: EventConsumerOptions): EventConsumer {
 
   const pass = async () => {
     const r = { handled: 0, deadLettered: 0, failed: 0 };
-    let first = false;
-    if (!ready) {
-      first = true;
-      ready = o.stream.ensureGroup(o.streamName, o.group).catch((err) => {
-        ready = null;
-        throw err;
-      });
-    }
+    ready ??= o.stream.ensureGroup(o.streamName, o.group).catch((err) => {
+      ready = null;
+      throw err;
+    });
     await ready;
-    if (first) for (let own; (own = await o.stream.readOwnPending(o.streamName, o.group, o.consumer, batch)).length && !stopped; ) {
-      const before = r.failed;
-      await handleAll(own, r);
-      if (r.failed > before) break; // what failed stays pending; the next start or a claim retries it
+    // Until one pass has gone through them, this consumer's own pending entries come first (a pass that
+    // failed on the way, Redis away at start, tries again next time).
+    if (!reclaimedOwn) {
+      for (let own; (own = await o.stream.readOwnPending(o.streamName, o.group, o.consumer, batch)).length && !stopped; ) {
+        const before = r.failed;
+        await handleAll(own, r);
+        if (r.failed > before) break; // what failed stays pending; the next start or a claim retries it
+      }
+      reclaimedOwn = true;
     }
     await handleAll(await o.stream.claimStale(o.streamName, o.group, o.consumer, o.claimIdleMs, batch), r);
     for (let fresh; !stopped && (fresh = await o.stream.readNew(o.streamName, o.group, o.consumer, batch)).length; ) {
