@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNotNull, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, or, sql } from 'drizzle-orm';
 import { badInput } from '@palisade/auth';
 import { isUuid, queryRows, type Db } from '@palisade/kit';
 import { auditOutbox, cartLines, carts, erasedCustomers, orderItems, orders, type AddressValue } from '../db/schema.ts';
@@ -64,12 +64,12 @@ export async function eraseCustomer(db: Db, payload: unknown) {
       .for('update');
     for (const o of mine) await tx.update(orders).set({ shippingAddress: anonymised(o.shippingAddress) }).where(eq(orders.id, o.id));
     await tx.delete(carts).where(eq(carts.customerId, customerId)); // its lines go with it (on delete cascade)
-    // Delivered audit records kept here are copies of what the security subgraph erases; undelivered ones reach
-    // it after it has marked the person erased, and are stored erased.
+    // Audit records kept here are copies of what the security subgraph erases, delivered or not: one not yet
+    // sent would otherwise keep the address here for good once sent (delivered copies stay).
     await tx
       .update(auditOutbox)
       .set({ record: sql`${auditOutbox.record} || '{"ip":null,"userAgent":null,"metadata":null}'::jsonb` })
-      .where(and(isNotNull(auditOutbox.deliveredAt), or(sql`${auditOutbox.record}->>'actorId' = ${customerId}`, sql`${auditOutbox.record}->>'resourceId' = ${customerId}`)));
+      .where(or(sql`${auditOutbox.record}->>'actorId' = ${customerId}`, sql`${auditOutbox.record}->>'resourceId' = ${customerId}`));
     return { erased: true, orders: mine.length };
   });
 }

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { loadInternalKeys, type StartedSubgraph } from '@palisade/kit';
 import { postSigned, signedSubgraphRequest, suiteDatabase, testCaller, testConfig } from '@palisade/kit/testing/index';
-import { cartLines, orders } from '../db/schema.ts';
+import { auditOutbox, cartLines, orders } from '../db/schema.ts';
 import { startOrderSubgraph } from '../index.ts';
 import { CUSTOMER_ERASE_PATH, ERASED } from '../services/customer-data.ts';
 import { startProductStandIn, type ProductStandIn } from './product-stand-in.ts';
@@ -50,6 +50,10 @@ describe('erasing a customer', () => {
         expect(kept.map((o) => o.a).sort((x, y) => x.country.localeCompare(y.country))).toEqual(
           addresses.map((a) => ({ line1: ERASED, line2: null, city: ERASED, region: null, postalCode: ERASED, country: a.country })).sort((x, y) => x.country.localeCompare(y.country)),
         );
+        // Their audit records waiting in the outbox (security is unreachable here) keep no address either.
+        const outbox = await order.database.db.select({ r: auditOutbox.record }).from(auditOutbox).where(sql`${auditOutbox.record}->>'actorId' = ${alice.userId}`);
+        expect(outbox).toHaveLength(addresses.length);
+        for (const { r } of outbox) expect([r.ip, r.userAgent, r.metadata ?? null]).toEqual([null, null, null]);
         // Idempotent: a second erasure finds nothing left to do.
         expect((await asUser(CUSTOMER_ERASE_PATH, { userId: alice.userId })).orders).toBe(0);
       }),

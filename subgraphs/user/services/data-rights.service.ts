@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, inArray, isNotNull, isNull, lte, ne, or, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, isNull, lte, ne, or, sql } from 'drizzle-orm';
 import { badInput, ErrorCode, forbidden, notFound, serviceUnavailable, verifyPassword, type Caller } from '@palisade/auth';
 import { queryRows, type AuditWriter, type Db, type Logger, type ServiceClient, type SubgraphName, type Tx } from '@palisade/kit';
 import { actionTokens, auditOutbox, erasures, mailQueue, notifications, refreshTokens, sessions, users, type UserRow } from '../db/schema.ts';
@@ -145,12 +145,12 @@ export class DataRightsService {
     await tx.delete(actionTokens).where(eq(actionTokens.userId, userId));
     await tx.delete(mailQueue).where(eq(mailQueue.userId, userId));
     await tx.delete(notifications).where(eq(notifications.userId, userId));
-    // Delivered audit records kept in the outbox are copies too; those not yet delivered reach the security
-    // subgraph after it has marked the person erased, which stores them erased.
+    // Audit records in the outbox are copies too, delivered or not: one not yet sent would otherwise keep its
+    // address here for good once sent (delivered copies stay). Security erases its own copy either way.
     await tx
       .update(auditOutbox)
       .set({ record: sql`${auditOutbox.record} || '{"ip":null,"userAgent":null,"metadata":null}'::jsonb` })
-      .where(and(isNotNull(auditOutbox.deliveredAt), or(sql`${auditOutbox.record}->>'actorId' = ${userId}`, sql`${auditOutbox.record}->>'resourceId' = ${userId}`)));
+      .where(or(sql`${auditOutbox.record}->>'actorId' = ${userId}`, sql`${auditOutbox.record}->>'resourceId' = ${userId}`));
     await tx
       .update(users)
       .set({ ...placeholder(userId), passwordHash: '!erased', totpSecret: null, totpPendingSecret: null, roles: ['CUSTOMER'], emailVerified: false, active: false, deletedAt: new Date(), updatedAt: new Date() })

@@ -80,4 +80,21 @@ describe('deleteMyAccount', () => {
     expect(after).toMatchObject({ deleted: true });
     expect(after!.email).not.toBe(row!.email);
   });
+
+  it('leaves no record in the outbox holding their address, agent or metadata, delivered yet or not', async () => {
+    // Security is unreachable here: the records of the registration and sign-ins are still waiting to be sent.
+    const person = await admin();
+    await queryRows(user.database.db, sql`update users.users set roles = '{CUSTOMER}' where id = ${person.id}::uuid`);
+    const theirs = () =>
+      queryRows<{ record: { action: string; ip: string | null; userAgent: string | null; metadata: unknown } }>(
+        user.database.db,
+        sql`select record from users.audit_outbox where record->>'actorId' = ${person.id} or record->>'resourceId' = ${person.id}`,
+      );
+    expect((await theirs()).some((r) => r.record.ip !== null)).toBe(true);
+    expect((await LEAVE.delete(person)).body.data?.deleteMyAccount).toBe(true);
+    const left = await theirs();
+    expect(left.length).toBeGreaterThan(0);
+    // The deletion's own record is written after, without address or agent; its metadata names subgraphs, not them.
+    for (const { record } of left) expect({ ip: record.ip, userAgent: record.userAgent, metadata: record.action === 'user.deleted' ? null : (record.metadata ?? null) }).toEqual({ ip: null, userAgent: null, metadata: null });
+  });
 });
