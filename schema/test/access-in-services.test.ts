@@ -15,6 +15,8 @@ const WHO_MAY = [/\bhasScope\(/, /\bcaller\.(scopes|roles)\b/, /[!=]==\s*(ctx\.)
 const NOT_WHO_MAY: Record<string, string> = {
   "subgraphs/user/services/account.service.ts: if (!other?.n) throw forbidden('That would leave no active administrator');":
     'a state rule about the target (the last administrator), whoever asks',
+  "subgraphs/user/services/data-rights.service.ts: if (!other?.n) throw forbidden('The last active administrator cannot delete their account: make another administrator first');":
+    'the same state rule, for an administrator deleting their own account',
 };
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
