@@ -214,6 +214,27 @@ describe('checkout', () => {
     expect(await ordersOf(alice)).toBe(1);
   });
 
+  it('refuses every malformed key and address with BAD_USER_INPUT naming the field, placing nothing and keeping the cart', async () => {
+    const alice = customer();
+    const a = product.add('1.00', 1000);
+    await add(alice, a, 1);
+    const bad = fc.oneof(fc.constant(''), fc.constant(' '), fc.constant('\u0000'), fc.constant('a\u0000b'), fc.constant('x'.repeat(10_000)), fc.string({ maxLength: 5 }).map((s) => `k${s}\u0007`));
+    const cases = fc.oneof(
+      bad.map((v) => ({ key: v, address, field: 'idempotencyKey' })),
+      fc.tuple(fc.constantFrom('line1', 'city', 'postalCode', 'country', 'line2', 'region'), bad).filter(([f, v]) => !((f === 'line2' || f === 'region') && !v.trim())).map(([f, v]) => ({ key: randomUUID(), address: { ...address, [f]: v }, field: `shippingAddress.${f}` })),
+    );
+    await fc.assert(
+      fc.asyncProperty(cases, async ({ key, address: to, field }) => {
+        const r = await checkout(alice, key, to);
+        // Control characters are stopped by the input guard, which names the argument's whole path.
+        expect(r.body.errors?.map((e) => [e.extensions?.code, String(e.extensions?.field).replace(/^input\./, '')])).toEqual([['BAD_USER_INPUT', field]]);
+      }),
+      { numRuns: 40 },
+    );
+    expect(await ordersOf(alice)).toBe(0);
+    expect(await linesOf(alice)).toHaveLength(1);
+  });
+
   it('keeps the cart when the reservation is refused', async () => {
     const alice = customer();
     const a = product.add('1.00', 3);
