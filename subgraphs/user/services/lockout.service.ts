@@ -83,6 +83,21 @@ export class LockoutService {
     return accountLock;
   }
 
+  /**
+   * Runs one check of the account's secret at a time: checks sent at once (from many addresses, with one
+   * stolen token) would all pass assertMayTry before the first failure was counted. Another under way: RATE_LIMITED.
+   */
+  async oneAtATime<T>(email: string, run: () => Promise<T>): Promise<T> {
+    const key = `checking:acct:${this.account(email)}`;
+    // The expiry only frees the account should this process die mid-check; a check takes well under a second.
+    if (!(await this.store.setIfAbsent(key, '1', 30))) throw new PublicError(ErrorCode.RATE_LIMITED, 'Another check of this account is under way; try again in a moment', { retryAfterSeconds: 1 });
+    try {
+      return await run();
+    } finally {
+      await this.store.del(key);
+    }
+  }
+
   /** Counts a failure; returns the lock length in seconds when this failure started a lock. */
   async recordFailure(email: string, ip: string | null): Promise<number | null> {
     await this.recordAddressFailure('login', ip);

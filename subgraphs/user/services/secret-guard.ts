@@ -25,7 +25,12 @@ export type TokenKind = 'reset_password' | 'verify_email' | 'refresh';
 export class SecretGuard {
   constructor(private readonly d: SecretGuardDeps) {}
 
-  async check<T>(caller: Caller, user: UserRow, action: SecretFailedAction, run: () => Promise<T>, isWrong: (err: unknown) => boolean = (e) => e instanceof WrongSecret): Promise<T> {
+  check<T>(caller: Caller, user: UserRow, action: SecretFailedAction, run: () => Promise<T>, isWrong: (err: unknown) => boolean = (e) => e instanceof WrongSecret): Promise<T> {
+    // One at a time per account, so a burst is counted as the same guesses one after another would be.
+    return this.d.lockout.oneAtATime(user.email, () => this.checkNow(caller, user, action, run, isWrong));
+  }
+
+  private async checkNow<T>(caller: Caller, user: UserRow, action: SecretFailedAction, run: () => Promise<T>, isWrong: (err: unknown) => boolean): Promise<T> {
     await this.d.lockout.assertMayTry(user.email, caller.ip, () => this.d.sessions.isKnownClient(user.id, caller.ip));
     try {
       return await run();

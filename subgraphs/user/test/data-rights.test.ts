@@ -1,10 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { sql } from 'drizzle-orm';
 import { queryRows, type StartedSubgraph } from '@palisade/kit';
 import { signedSubgraphRequest, suiteDatabase, testCaller, testConfig } from '@palisade/kit/testing/index';
 import { DevOutboxMailer, startUserSubgraph } from '../index.ts';
+import { ACCOUNT_FAILURES } from '../services/lockout.service.ts';
 
 // deleteMyAccount against the user subgraph alone (order and security unreachable: their part is left to the
 // retry job, which e2e/data-rights.e2e.ts proves); here, what the account's own row must keep true.
@@ -96,5 +97,29 @@ describe('deleteMyAccount', () => {
     expect(left.length).toBeGreaterThan(0);
     // The deletion's own record is written after, without address or agent; its metadata names subgraphs, not them.
     for (const { record } of left) expect({ ip: record.ip, userAgent: record.userAgent, metadata: record.action === 'user.deleted' ? null : (record.metadata ?? null) }).toEqual({ ip: null, userAgent: null, metadata: null });
+  });
+
+  it('lets a stolen token try at most the lockout’s number of passwords, however many it sends at once from however many addresses', async () => {
+    const person = await admin();
+    await queryRows(user.database.db, sql`update users.users set roles = '{CUSTOMER}' where id = ${person.id}::uuid`);
+    // Bursts of 20 wrong passwords, each guess from an address of its own, until the account refuses them all.
+    const checked: string[] = [];
+    for (let burst = 0; burst < 10; burst++) {
+      const guesses = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          gql({ ...person.caller, requestId: randomUUID(), ip: `198.51.${100 + burst}.${i + 1}` }, 'mutation($i: DeleteMyAccountInput!) { deleteMyAccount(input: $i) }', { i: { password: `wrong-${burst}-${i}` } }),
+        ),
+      );
+      const answers = guesses.flatMap(codes);
+      expect(answers).toHaveLength(20);
+      // FORBIDDEN is a password checked and found wrong; the rest were refused before any check.
+      expect(answers.filter((c) => c !== 'FORBIDDEN').every((c) => c === 'ACCOUNT_LOCKED' || c === 'RATE_LIMITED')).toBe(true);
+      checked.push(...answers.filter((c) => c === 'FORBIDDEN'));
+      if (answers.every((c) => c === 'ACCOUNT_LOCKED')) break;
+    }
+    expect(checked.length).toBeLessThanOrEqual(ACCOUNT_FAILURES);
+    // Locked for strangers, the right password included.
+    const right = await gql({ ...person.caller, requestId: randomUUID(), ip: '198.51.120.99' }, 'mutation($i: DeleteMyAccountInput!) { deleteMyAccount(input: $i) }', { i: { password: person.password } });
+    expect(codes(right)).toEqual(['ACCOUNT_LOCKED']);
   });
 });
