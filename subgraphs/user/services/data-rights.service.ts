@@ -93,15 +93,19 @@ export class DataRightsService {
       ),
       auditEvents: { items: security.events, capped: security.capped, cap: EXPORT_CAPS.auditEvents },
     };
-    await this.d.db.transaction((tx) =>
-      this.d.audit(tx, caller, {
+    await this.d.db.transaction(async (tx) => {
+      // Under the account's row lock, which a deletion takes too: one that committed while this was gathered
+      // leaves no export to give and no record of one to keep (it would hold the address the deletion erased).
+      const [live] = await tx.select({ id: users.id }).from(users).where(and(eq(users.id, user.id), isNull(users.deletedAt))).for('update');
+      if (!live) throw notFound('User not found');
+      await this.d.audit(tx, caller, {
         action: 'user.data_exported',
         outcome: 'SUCCESS',
         resourceType: 'User',
         resourceId: user.id,
         metadata: { sessions: document.sessions.items.length, orders: order.orders.length, notifications: document.notifications.items.length, auditEvents: security.events.length },
-      }),
-    );
+      });
+    });
     return document;
   }
 

@@ -1,4 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { sql } from 'drizzle-orm';
@@ -10,10 +12,30 @@ import { ACCOUNT_FAILURES } from '../services/lockout.service.ts';
 // deleteMyAccount against the user subgraph alone (order and security unreachable: their part is left to the
 // retry job, which e2e/data-rights.e2e.ts proves); here, what the account's own row must keep true.
 let user: StartedSubgraph;
+/** The same subgraph on the same database, its peers answering (the stand-in below). */
+let peered: StartedSubgraph;
 let db: Awaited<ReturnType<typeof suiteDatabase>>;
+/**
+ * Order and security as the data-rights routes see them: an export answers empty, an erasure is confirmed.
+ * Unsigned stand-ins (their own suites prove the signed routes); `onExport` runs before an export is answered.
+ */
+let peer: Server;
+let onExport: (() => Promise<void>) | null = null;
 
 beforeAll(async () => {
   db = await suiteDatabase();
+  peer = createServer(async (req, res) => {
+    for await (const _ of req);
+    if (req.url === '/internal/data-rights/export') {
+      const run = onExport;
+      onExport = null;
+      await run?.();
+    }
+    const answer = req.url === '/internal/data-rights/export' ? { orders: [], capped: false, cart: { lines: [] }, events: [] } : { erased: true };
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+  });
+  await new Promise<void>((resolve) => peer.listen(0, '127.0.0.1', () => resolve()));
+  const peerUrl = `http://127.0.0.1:${(peer.address() as AddressInfo).port}/graphql`;
   user = await startUserSubgraph({
     config: testConfig(),
     port: 0,
@@ -22,8 +44,18 @@ beforeAll(async () => {
     mailer: new DevOutboxMailer(null, null),
     peers: { security: 'http://127.0.0.1:9', order: 'http://127.0.0.1:9' },
   });
+  peered = await startUserSubgraph({
+    config: testConfig(),
+    port: 0,
+    databaseUrl: db.url,
+    pgliteDir: null,
+    mailer: new DevOutboxMailer(null, null),
+    peers: { security: peerUrl, order: peerUrl },
+  });
 });
 afterAll(async () => {
+  await peered?.stop();
+  await new Promise((resolve) => peer?.close(resolve));
   await user?.stop();
   await db?.drop();
 });
@@ -121,5 +153,21 @@ describe('deleteMyAccount', () => {
     // Locked for strangers, the right password included.
     const right = await gql({ ...person.caller, requestId: randomUUID(), ip: '198.51.120.99' }, 'mutation($i: DeleteMyAccountInput!) { deleteMyAccount(input: $i) }', { i: { password: person.password } });
     expect(codes(right)).toEqual(['ACCOUNT_LOCKED']);
+  });
+
+  it('gives no export, and keeps no record of one, once the account was deleted while it was gathered', async () => {
+    const person = await admin();
+    await queryRows(user.database.db, sql`update users.users set roles = '{CUSTOMER}' where id = ${person.id}::uuid`);
+    const as = (c: typeof person.caller, q: string, v?: Record<string, unknown>) => signedSubgraphRequest(peered.url, 'user', c, q, v);
+    expect(codes(await as(person.caller, '{ exportMyData }'))).toEqual([]);
+    onExport = async () => {
+      const r = await as({ ...person.caller, requestId: randomUUID() }, 'mutation($i: DeleteMyAccountInput!) { deleteMyAccount(input: $i) }', { i: { password: person.password } });
+      expect(r.body.data?.deleteMyAccount).toBe(true);
+    };
+    const raced = await as({ ...person.caller, requestId: randomUUID() }, '{ exportMyData }');
+    expect(codes(raced)).toEqual(['NOT_FOUND']);
+    expect(JSON.stringify(raced.body)).not.toContain('admin-');
+    const exported = await queryRows<{ record: { ip: string | null } }>(user.database.db, sql`select record from users.audit_outbox where record->>'action' = 'user.data_exported' and record->>'actorId' = ${person.id}`);
+    expect(exported.map((e) => e.record.ip)).toEqual([null]); // the export before the deletion, erased with it
   });
 });
