@@ -170,4 +170,23 @@ describe('deleteMyAccount', () => {
     const exported = await queryRows<{ record: { ip: string | null } }>(user.database.db, sql`select record from users.audit_outbox where record->>'action' = 'user.data_exported' and record->>'actorId' = ${person.id}`);
     expect(exported.map((e) => e.record.ip)).toEqual([null]); // the export before the deletion, erased with it
   });
+
+  it('frees the email for a new account, which starts empty and is not the old one', async () => {
+    const email = `again-${randomBytes(5).toString('hex')}@example.com`;
+    const password = `pw-${randomBytes(10).toString('hex')}`;
+    const REGISTER = 'mutation($i: RegisterInput!) { register(input: $i) { user { id email } } }';
+    const first = (await gql(testCaller(), REGISTER, { i: { email, password, displayName: 'Twice Born' } })).body.data!.register.user.id as string;
+    const old = testCaller({ userId: first });
+    expect((await gql(old, 'mutation($i: DeleteMyAccountInput!) { deleteMyAccount(input: $i) }', { i: { password } })).body.data?.deleteMyAccount).toBe(true);
+    const again = await gql(testCaller(), REGISTER, { i: { email, password, displayName: 'Twice Born' } });
+    expect(again.body.errors).toBeUndefined();
+    const second = again.body.data!.register.user.id as string;
+    expect(second).not.toBe(first);
+    // Nothing of the old account's is the new one's: its sessions are its own, and the old account stays deleted.
+    const sessions = await queryRows<{ user_id: string }>(user.database.db, sql`select user_id::text from users.sessions where user_id in (${first}::uuid, ${second}::uuid) and revoked_at is null`);
+    expect(sessions.map((r) => r.user_id)).toEqual([second]);
+    const [was] = await queryRows<{ email: string; deleted: boolean }>(user.database.db, sql`select email, deleted_at is not null as deleted from users.users where id = ${first}::uuid`);
+    expect(was).toMatchObject({ deleted: true });
+    expect(was!.email).not.toBe(email);
+  });
 });
