@@ -170,12 +170,13 @@ export class CartService {
       const text = `${blocked.name ?? 'A product'}: ${PROBLEM_TEXT[blocked.problem!](blocked)}`;
       throw blocked.problem === 'out_of_stock' || blocked.problem === 'short' ? new PublicError(ErrorCode.OUT_OF_STOCK, text, { field: 'cart' }) : badInput(text, 'cart');
     }
-    const shown = new Map(priced.lines.map((l) => [l.productId, l.unitPriceCents]));
+    // A price is its amount and its currency: 2.00 USD shown is not 2.00 EUR charged.
+    const shown = new Map(priced.lines.map((l) => [l.productId, `${l.unitPriceCents} ${l.currency}`]));
     return this.d.orders.place(caller, { items: cart.lines, shippingAddress, idempotencyKey: key }, {
       requestHash,
       inTransaction: async (tx, order, reserved) => {
         // The price reserved is the one checked a moment ago; a change in between is the customer's to see first.
-        if (reserved.some((r) => shown.get(r.productId) !== r.unitPriceCents)) throw conflict('A price in the cart changed during checkout; review the cart and try again');
+        if (reserved.some((r) => shown.get(r.productId) !== `${r.unitPriceCents} ${r.currency}`)) throw conflict('A price in the cart changed during checkout; review the cart and try again');
         const [moved] = await tx
           .update(carts)
           .set({ version: sql`${carts.version} + 1`, updatedAt: sql`now()` })

@@ -327,6 +327,20 @@ describe('checkout', () => {
     expect(product.stockOf(a)).toBe(10);
   });
 
+  it('places nothing when a currency changes between the check and the reservation, the amount the same', async () => {
+    const alice = customer();
+    const a = product.add('2.00', 10);
+    await add(alice, a, 1);
+    // Seen as 2.00 USD; the reservation, a moment later, would charge 2.00 EUR.
+    product.onQuote = () => {
+      product.onQuote = null;
+      product.reprice(a, '2.00', 'EUR');
+    };
+    expect(codes(await checkout(alice, randomUUID()))).toEqual(['CONFLICT']);
+    expect(await ordersOf(alice)).toBe(0);
+    expect(product.stockOf(a)).toBe(10);
+  });
+
   it('places nothing when a price changes between the check and the reservation', async () => {
     const alice = customer();
     const a = product.add('2.00', 10);
