@@ -31,14 +31,12 @@ function quantityOf(q: number, min: number): number {
 }
 
 /**
- * The products a change to this line must quote. A full cart refuses a new product here, before asking: the
- * catalog quotes at most MAX_CART_LINES ids a call, and a 51st would be a malformed request (a 500), not a refusal.
+ * The products a change to this line must quote. A full cart's new product is left out: the catalog quotes at
+ * most MAX_CART_LINES ids a call (a 51st is a malformed request, a 500), and check() refuses it as one too many.
  */
 function quotedIds(lines: readonly Line[], productId: string): string[] {
   const ids = lines.map((l) => l.productId);
-  if (ids.includes(productId)) return ids;
-  if (ids.length >= MAX_CART_LINES) throw badInput(`a cart holds at most ${MAX_CART_LINES} products`, 'productId');
-  return [...ids, productId];
+  return ids.includes(productId) || ids.length >= MAX_CART_LINES ? ids : [...ids, productId];
 }
 
 /**
@@ -140,10 +138,10 @@ export class CartService {
   }
 
   private check(productId: string, quantity: number, otherLines: number, quotes: Map<string, Quote>, cartCurrency: string, cartHasLines: boolean) {
+    if (otherLines >= MAX_CART_LINES) throw badInput(`a cart holds at most ${MAX_CART_LINES} products`, 'productId');
     const q = quotes.get(productId);
     // Unknown and archived look alike: the catalog's unsold products are not revealed through the cart.
     if (!q || !q.active) throw notFound('Product not found');
-    if (otherLines >= MAX_CART_LINES) throw badInput(`a cart holds at most ${MAX_CART_LINES} products`, 'productId');
     if (cartHasLines && q.currency !== cartCurrency) throw badInput(`This product is priced in ${q.currency}; this cart is in ${cartCurrency}`, 'productId');
     if (q.available < quantity) throw new PublicError(ErrorCode.OUT_OF_STOCK, q.available > 0 ? `Only ${q.available} of ${q.name} available` : `${q.name} is out of stock`, { field: 'quantity' });
   }

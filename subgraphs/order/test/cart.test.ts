@@ -116,9 +116,11 @@ describe('a cart', () => {
     expect(await linesOf(alice)).toHaveLength(50);
     const r = await add(alice, product.add('1.00', 5), 1);
     expect(r.body.errors!.map((e) => [e.extensions?.code, e.extensions?.field])).toEqual([['BAD_USER_INPUT', 'productId']]);
-    // A full cart still changes the quantity of a product it holds.
+    // A full cart still changes the quantity of a product it holds, and removing one it does not hold changes nothing.
     const held = (await linesOf(alice))[0]!.productId;
     expect((await setQty(alice, held, 2)).body.errors).toBeUndefined();
+    expect((await setQty(alice, product.add('1.00', 5), 0)).body.errors).toBeUndefined();
+    expect(await linesOf(alice)).toHaveLength(50);
   });
 
   it('keeps every line within 1 to 100 and the cart in one currency, whatever changes race each other', async () => {
