@@ -60,7 +60,17 @@ export async function eraseSubject(db: Db, payload: unknown) {
     await queryRows(tx, sql`select pg_advisory_xact_lock(hashtext('palisade-audit-chain'))`);
     await tx.insert(erasedSubjects).values({ subjectId: id }).onConflictDoNothing();
     const [erased] = await queryRows<{ n: number }>(tx, sql`select security.erase_audit_subject(${id}::uuid) as n`);
-    await tx.update(securityAlerts).set({ sourceIp: null }).where(eq(securityAlerts.userId, id));
+    // An alert's keys name its subject (`scanner:ip:<address>`) and a scanner's description quotes the user
+    // agent: those go with the address. Without a group the alert joins no later one; its kind and counts stay.
+    await tx
+      .update(securityAlerts)
+      .set({
+        sourceIp: null,
+        groupKey: null,
+        dedupKey: sql`'erased:' || ${securityAlerts.id}::text`,
+        description: sql`case when ${securityAlerts.type} = 'scanner' then 'Scanner user agent (erased)' else ${securityAlerts.description} end`,
+      })
+      .where(eq(securityAlerts.userId, id));
     const [kept] = await queryRows<{ n: number }>(
       tx,
       sql`select count(*)::int as n from security.audit_events where hash_version = 1 and (actor_id = ${id}::uuid or resource_id = ${id})`,

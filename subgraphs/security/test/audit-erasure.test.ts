@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { AUDIT_INGEST_PATH, buildAuditRecord, loadInternalKeys, queryRows, type AuditRecord, type IngestReply } from '@palisade/kit';
-import { postSigned, signedSubgraphRequest, suiteDatabase, testCaller, testConfig } from '@palisade/kit/testing/index';
+import { postSigned, signedSubgraphRequest, suiteDatabase, testCaller, testConfig, waitFor } from '@palisade/kit/testing/index';
 import { startSecuritySubgraph } from '../index.ts';
 import { auditHash } from '../services/audit-chain.ts';
 import { SUBJECT_ERASE_PATH, SUBJECT_EXPORT_PATH } from '../services/audit-erasure.ts';
@@ -60,6 +60,21 @@ describe('erasing a person from the audit trail', () => {
     expect(await verify()).toMatchObject({ valid: true, firstBrokenId: null });
     // Again: nothing left, same answer.
     expect(await erase(gone)).toMatchObject({ erased: true, records: 0 });
+  });
+
+  it('erases their address and user agent from the alerts about them, keys and descriptions included', async () => {
+    const gone = randomUUID();
+    const ip = '198.51.100.77';
+    const ua = `sqlmap/1.7 (${gone.slice(0, 8)})`;
+    const scan = buildAuditRecord('user', { ...testCaller({ userId: gone }), ip, userAgent: ua }, { action: 'auth.login', outcome: 'SUCCESS', resourceType: 'User', resourceId: gone });
+    await send([scan]);
+    const alerts = () => queryRows<{ row: string }>(db_(), sql`select a::text as row from security.security_alerts a where user_id = ${gone}::uuid`);
+    await waitFor(async () => (await alerts()).length > 0, 'the scanner alert');
+    expect((await alerts()).map((a) => a.row).join()).toContain(ip);
+    await erase(gone);
+    const left = (await alerts()).map((a) => a.row).join('\n');
+    expect(left).not.toContain(ip);
+    expect(left).not.toContain(ua);
   });
 
   it('stores records about an erased person that arrive later (an outbox behind) already erased, and a redelivery is a duplicate', async () => {
