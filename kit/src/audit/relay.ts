@@ -27,6 +27,17 @@ export function reportDelivery(log: Logger, producer: string, r: DeliveryResult)
 }
 
 /**
+ * How long the relay waits before its next pass: a backlog (a full batch delivered) drains at once; otherwise
+ * it polls, backing off while the security subgraph is away. A partial batch waits for the next poll too:
+ * under steady traffic, going again at once sent every few records as a delivery of their own, each a signed
+ * call, a verification and a chain transaction in the security subgraph, where one per interval carries them all.
+ */
+export function relayWait(failures: number, delivered: number, intervalMs: number): number {
+  if (failures) return Math.min(5_000, 250 * 2 ** Math.min(failures, 5));
+  return delivered >= AUDIT_BATCH_RECORDS ? 0 : intervalMs;
+}
+
+/**
  * Delivers outbox rows to the security subgraph in order, at least once; the receiver stores each id once
  * and answers a verdict per record, so every row is settled by one answer: stored, a duplicate, or set aside
  * in its dead-letter table. Only transient failures leave rows pending, retried with backoff.
@@ -66,8 +77,7 @@ export function startAuditRelay(o: RelayOptions) {
       if (failures++ % 20 === 0) o.log.warn({ err: (err as Error).message }, 'audit relay could not deliver; will retry');
     }
     if (stopped) return;
-    // Drain a backlog at once; otherwise poll, backing off while the security subgraph is away.
-    const wait = failures ? Math.min(5_000, 250 * 2 ** Math.min(failures, 5)) : delivered ? 0 : (o.intervalMs ?? 200);
+    const wait = relayWait(failures, delivered, o.intervalMs ?? 200);
     timer = setTimeout(() => (running = loop()), wait);
   };
   running = loop();
