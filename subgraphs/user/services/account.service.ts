@@ -1,4 +1,4 @@
-import { and, count, eq, ilike, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, count, eq, ilike, isNull, ne, or, sql, type SQL } from 'drizzle-orm';
 import { badInput, conflict, hashNewPassword, hashPassword, isRole, notFound, PublicError, ErrorCode, verifyPassword, forbidden, type Caller, type Role } from '@palisade/auth';
 import { isUuid, keysetPage, loadByIds, queryRows, type AuditWriter, type Connection, type Db, type Logger } from '@palisade/kit';
 import { users, type UserRow } from '../db/schema.ts';
@@ -124,7 +124,8 @@ export class AccountService {
     if (input.displayName == null) throw badInput('input changes nothing');
     const displayName = validateDisplayName(input.displayName);
     return this.d.db.transaction(async (tx) => {
-      const [user] = await tx.update(users).set({ displayName, updatedAt: new Date() }).where(eq(users.id, caller.userId!)).returning();
+      // A deleted account is a placeholder: a request of theirs still under way must not name it again.
+      const [user] = await tx.update(users).set({ displayName, updatedAt: new Date() }).where(and(eq(users.id, caller.userId!), isNull(users.deletedAt))).returning();
       if (!user) throw notFound('User not found');
       await this.d.audit(tx, caller, { action: 'user.profile_updated', outcome: 'SUCCESS', resourceType: 'User', resourceId: user.id, metadata: { fields: ['displayName'] } });
       return user;

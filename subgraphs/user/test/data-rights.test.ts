@@ -189,4 +189,15 @@ describe('deleteMyAccount', () => {
     expect(was).toMatchObject({ deleted: true });
     expect(was!.email).not.toBe(email);
   });
+
+  it('lets no request already under way put their name back on the deleted account', async () => {
+    // The router refuses their token from the deletion on; a request it let through before still arrives here.
+    const person = await admin();
+    await queryRows(user.database.db, sql`update users.users set roles = '{CUSTOMER}' where id = ${person.id}::uuid`);
+    expect((await LEAVE.delete(person)).body.data?.deleteMyAccount).toBe(true);
+    const r = await gql({ ...person.caller, requestId: randomUUID() }, 'mutation($i: UpdateProfileInput!) { updateProfile(input: $i) { id } }', { i: { displayName: 'Back Again' } });
+    expect(codes(r)).toEqual(['NOT_FOUND']);
+    const [row] = await queryRows<{ display_name: string }>(user.database.db, sql`select display_name from users.users where id = ${person.id}::uuid`);
+    expect(row!.display_name).toBe('Deleted user');
+  });
 });
