@@ -74,6 +74,9 @@ describe('erasing a customer', () => {
     expect(placed.body.errors).toBeUndefined();
     const kept = await order.database.db.select({ a: orders.shippingAddress }).from(orders).where(eq(orders.customerId, alice.userId!));
     expect(kept.map((o) => o.a)).toEqual([{ line1: ERASED, line2: null, city: ERASED, region: null, postalCode: ERASED, country: 'GB' }]);
+    // Its audit record, written after the erasure, keeps no address or agent in the outbox either.
+    const audited = await order.database.db.select({ r: auditOutbox.record }).from(auditOutbox).where(sql`${auditOutbox.record}->>'actorId' = ${alice.userId}`);
+    expect(audited.map(({ r }) => [r.action, r.ip, r.userAgent, r.metadata ?? null])).toEqual([['order.placed', null, null, null]]);
     // A cart change that asked the catalog before the erasure and writes after it leaves no line behind.
     product.beforeQuote = async () => {
       product.beforeQuote = null;
