@@ -91,7 +91,7 @@ export class StockHolds {
     try {
       await this.d.db.delete(stockHolds).where(ids.length === 1 ? eq(stockHolds.orderId, ids[0]!) : inArray(stockHolds.orderId, ids));
     } catch (err) {
-      this.d.log.warn({ holds: ids.length, err: (err as Error).message }, 'could not delete confirmed stock holds; the settle job will');
+      this.d.log.warn({ holds: ids.length, err }, 'could not delete confirmed stock holds; the settle job will');
     }
   }
 
