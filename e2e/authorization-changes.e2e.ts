@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { generate } from 'otplib';
 import { startRouter, type RunningRouter } from '@palisade/router';
 import { RedisStore, SUBGRAPH_NAMES, type Store, type SubgraphName } from '@palisade/kit';
-import { testServers } from '@palisade/kit/testing/index';
+import { testServers, waitFor } from '@palisade/kit/testing/index';
 import { createTestEnvironment, login, type TestEnvironment } from './harness/supergraph.ts';
 import { codesOf, GraphQLClient } from './harness/client.ts';
 
@@ -67,6 +67,9 @@ async function subject(roles: string[] = ['CUSTOMER']): Promise<Subject> {
 async function withTotp(s: Subject): Promise<Subject> {
   const acting = env.asAnonymous().withToken(s.acting);
   const { enrollTotp } = await acting.ok<{ enrollTotp: { secret: string } }>('mutation { enrollTotp { secret } }');
+  // Three distinct codes are spent (the previous step's here, then this step's and the next's), and the previous
+  // step's is accepted only until this step ends: start with time to spare, or a loaded machine crosses it.
+  await waitFor(async () => 30 - ((Date.now() / 1000) % 30) > 10, 'a TOTP step with more than 10 s left', 15_000);
   await acting.ok('mutation($c: String!) { confirmTotp(code: $c) }', { c: await totpAt(enrollTotp.secret, -1) });
   // confirming ended the other session: sign in again, now with a code
   const other = (await env.asAnonymous().ok<{ login: { accessToken: string } }>(LOGIN, { i: { email: s.email, password: s.password, totpCode: await totpAt(enrollTotp.secret, 0) } })).login.accessToken;
