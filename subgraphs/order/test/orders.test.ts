@@ -162,8 +162,12 @@ describe('changing an order', () => {
       product.down = false;
     }
     await eventually(async () => expect(await stockOf(a)).toBe(10), 'the restock retry', 10_000);
-    const [row] = await order.database.db.select({ due: orders.restockDueAt }).from(orders).where(eq(orders.id, id));
-    expect(row?.due).toBeNull();
+    // The retry clears the order's mark after product answered: wait for that write too, not only the stock.
+    await eventually(async () => {
+      const [row] = await order.database.db.select({ due: orders.restockDueAt }).from(orders).where(eq(orders.id, id));
+      expect(row?.due).toBeNull();
+    }, 'the restock mark cleared', 10_000);
+    expect(await stockOf(a)).toBe(10);
   });
 
   it('moves only along the legal transitions', async () => {
