@@ -110,6 +110,8 @@ describe('placing orders while parts of the system fail', () => {
     const id = await product(10);
     const customer = await env.asCustomer('Confirmed');
     const order = (await customer.ok<{ placeOrder: { id: string } }>('mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }', { i: { items: [{ productId: id, quantity: 1 }], shippingAddress: address } })).placeOrder.id;
+    // The placement's own hold goes in a batch shortly after the answer: wait for it before leaving ours.
+    await waitFor(async () => (await holdState(order)) === null, "the placement's hold deleted after its confirmation", 8_000);
     // forget the confirmation, as if it had been lost on the way: pending at product, placed at order
     await queryRows(productDb(), sql`update products.stock_reservations set status = 'pending' where order_ref = ${order}`);
     await leaveHold(order, 'placed');
