@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { and, asc, eq, isNotNull, lte, sql, type SQL } from 'drizzle-orm';
-import { badInput, conflict, notFound, PublicError, ErrorCode, stableStringify, type Caller } from '@palisade/auth';
+import { badInput, conflict, notFound, PublicError, ErrorCode, serviceUnavailable, stableStringify, type Caller } from '@palisade/auth';
 import { every, keysetPage, keysetPageBy, loadByIds, ServiceCallError, type AuditWriter, type Connection, type Db, type Logger, type ServiceClient, type Tx } from '@palisade/kit';
 import { orderItems, orders, type AddressValue, type OrderItemRow, type OrderRow } from '../db/schema.ts';
 import * as v from './validation.ts';
@@ -74,6 +74,8 @@ export class OrderService {
       // The reservation may have landed before the failure; releasing an unknown one is a no-op.
       await this.holds.abandon(caller, orderId);
       if (err instanceof ServiceCallError && err.status === 400) throw badInput('The order could not be reserved');
+      // Product down, slow or its circuit open: nothing was ordered, and the client may simply retry.
+      if (err instanceof ServiceCallError) throw serviceUnavailable('The catalog could not reserve the items right now; nothing was ordered, retry shortly');
       throw err;
     }
     if (!answer.ok) {

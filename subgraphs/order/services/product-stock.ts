@@ -1,5 +1,5 @@
-import type { Caller } from '@palisade/auth';
-import type { Logger, ServiceClient } from '@palisade/kit';
+import { serviceUnavailable, type Caller } from '@palisade/auth';
+import { ServiceCallError, type Logger, type ServiceClient } from '@palisade/kit';
 import type { OrderLine } from './validation.ts';
 
 export type ReservedItem = { productId: string; name: string; quantity: number; unitPriceCents: number; currency: string };
@@ -29,7 +29,13 @@ export class ProductStock {
   /** Current names, prices and stock of these products, in one call; products the catalog does not know are absent. */
   async quote(caller: Caller | null, productIds: string[]): Promise<Map<string, Quote>> {
     if (!productIds.length) return new Map();
-    const { quotes } = await this.d.peers.post<{ quotes: Quote[] }>('product', '/internal/catalog/quote', { productIds }, { caller });
+    let quotes: Quote[];
+    try {
+      ({ quotes } = await this.d.peers.post<{ quotes: Quote[] }>('product', '/internal/catalog/quote', { productIds }, { caller }));
+    } catch (err) {
+      if (err instanceof ServiceCallError) throw serviceUnavailable('The catalog cannot be reached right now; retry shortly');
+      throw err;
+    }
     return new Map(quotes.map((q) => [q.productId, q]));
   }
 

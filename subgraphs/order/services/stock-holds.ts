@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm';
-import type { Caller } from '@palisade/auth';
+import { serviceUnavailable, type Caller } from '@palisade/auth';
 import { every, type Db, type Logger, type Tx } from '@palisade/kit';
 import { orders, stockHolds, type OrderRow } from '../db/schema.ts';
 import type { ProductStock } from './product-stock.ts';
@@ -61,7 +61,8 @@ export class StockHolds {
       return order!;
     } catch (err) {
       // not_null_violation on the id: the settle job abandoned the hold first (the UPDATE matched nothing).
-      if (isNullId(err)) throw new Error('stock reservation settled before its order was written');
+      // Nothing was ordered and the stock is going back: the client may retry (with its key, safely).
+      if (isNullId(err)) throw serviceUnavailable('Placing the order took too long; nothing was ordered, retry shortly');
       throw err;
     }
   }

@@ -237,6 +237,23 @@ describe('checkout', () => {
     expect(await linesOf(alice)).toHaveLength(1);
   });
 
+  it('answers SERVICE_UNAVAILABLE while the catalog is down, and loses nothing', async () => {
+    const alice = customer();
+    const a = product.add('1.00', 5);
+    await add(alice, a, 2);
+    product.down = true;
+    try {
+      expect(codes(await gql(alice, '{ myCart { subtotal { amount } } }'))).toEqual(['SERVICE_UNAVAILABLE']);
+      expect(codes(await add(alice, a, 1))).toEqual(['SERVICE_UNAVAILABLE']);
+      expect(codes(await checkout(alice, randomUUID()))).toEqual(['SERVICE_UNAVAILABLE']);
+    } finally {
+      product.down = false;
+    }
+    expect((await linesOf(alice)).map((l) => l.quantity)).toEqual([2]);
+    expect(await ordersOf(alice)).toBe(0);
+    expect(product.stockOf(a)).toBe(5);
+  });
+
   it('keeps the cart when the reservation is refused', async () => {
     const alice = customer();
     const a = product.add('1.00', 3);

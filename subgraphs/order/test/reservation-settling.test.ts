@@ -117,7 +117,7 @@ describe('settling stock reservations from the order subgraph', () => {
     };
     try {
       const r = await place(p, 5);
-      expect(r.body.errors?.map((e) => e.extensions?.code)).toEqual(['INTERNAL_SERVER_ERROR']);
+      expect(r.body.errors?.map((e) => e.extensions?.code)).toEqual(['SERVICE_UNAVAILABLE']);
     } finally {
       product.onReserve = null;
     }
