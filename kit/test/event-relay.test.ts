@@ -77,11 +77,12 @@ describe('the event relay', () => {
   it('two relays at once publish each event once (one holds the outbox, the other reads nothing)', async (ctx) => {
     if (!db.url) return ctx.skip(); // PGlite has one connection: the two could not overlap
     await database.db.delete(table);
-    const written = Array.from({ length: 30 }, event);
+    // Many small batches, so that one relay often takes the lock just as another commits (the race it must survive).
+    const written = Array.from({ length: 200 }, event);
     for (const e of written) await writeEvent(database.db, table, e);
     const stream = new MemoryEventStream();
-    const pass = () => relayEvents({ name: 'orders', db: database.db, table, stream, streamName: EVENT_STREAMS.orders, batch: 5 });
-    for (let i = 0; i < 10; i++) await Promise.all([pass(), pass(), pass()]);
+    const pass = () => relayEvents({ name: 'orders', db: database.db, table, stream, streamName: EVENT_STREAMS.orders, batch: 2 });
+    for (let i = 0; i < 100; i++) await Promise.all([pass(), pass(), pass()]);
     expect(await streamed(stream, 'g')).toEqual(written.map((e) => e.id));
   });
 });

@@ -1,6 +1,6 @@
-import { and, asc, count, inArray, isNull, sql } from 'drizzle-orm';
+import { count, inArray, isNull, sql } from 'drizzle-orm';
 import { bigserial, index, jsonb, text, timestamp, uuid, type PgSchema } from 'drizzle-orm/pg-core';
-import type { Db, DbOrTx } from '../db.ts';
+import { queryRows, type Db, type DbOrTx } from '../db.ts';
 import type { Logger } from '../logger.ts';
 import { every } from '../background.ts';
 import type { ServiceMetrics } from '../metrics.ts';
@@ -51,13 +51,20 @@ export interface EventRelayOptions {
 export async function relayEvents(o: Omit<EventRelayOptions, 'log' | 'intervalMs'>): Promise<{ published: number }> {
   return o.db.transaction(async (tx) => {
     // The lock is taken in the read itself: an idle poll is one statement (and one that tests counting a
-    // request's statements already leave out, as they do the audit relay's), and a replica that does not hold it reads nothing.
-    const rows = await tx
-      .select({ seq: o.table.seq, event: o.table.event })
-      .from(o.table)
-      .where(and(isNull(o.table.publishedAt), sql`pg_try_advisory_xact_lock(hashtext(${'palisade-events:' + o.name}))`))
-      .orderBy(asc(o.table.seq))
-      .limit(o.batch ?? 100);
+    // request's statements already leave out, as they do the audit relay's), and a replica that does not hold it
+    // reads nothing. The lock is tried once (a materialized gate), so a reader gets the whole head of the outbox
+    // or nothing, never the rows that happened to be scanned after another relay let go. And the statement's
+    // snapshot predates the lock: a relay that got it just after another committed would still see that one's
+    // rows as unpublished. FOR UPDATE makes Postgres re-check such rows against their committed version, which
+    // is published, and skip them: no event goes out twice and none out of order.
+    const rows = await queryRows<{ seq: string | number; event: IntegrationEvent }>(
+      tx,
+      sql`with gate as materialized (select pg_try_advisory_xact_lock(hashtext(${'palisade-events:' + o.name})) as held)
+          select o.seq, o.event from ${o.table} o, gate
+          where gate.held and o.published_at is null
+          order by o.seq limit ${o.batch ?? 100}
+          for update of o`,
+    );
     const done: number[] = [];
     let failure: unknown = null;
     for (const r of rows) {
@@ -67,7 +74,7 @@ export async function relayEvents(o: Omit<EventRelayOptions, 'log' | 'intervalMs
         failure = err;
         break;
       }
-      done.push(r.seq);
+      done.push(Number(r.seq));
     }
     // What reached the stream is marked even when a later add failed; the rest goes on a later pass.
     if (done.length) await tx.update(o.table).set({ publishedAt: new Date() }).where(inArray(o.table.seq, done));
