@@ -9,23 +9,24 @@ export const GENESIS_HASH = '0'.repeat(64);
 
 type Hashable = Pick<AuditEventRow, 'id' | 'service' | 'action' | 'outcome' | 'actorId' | 'resourceType' | 'resourceId' | 'requestId' | 'ip' | 'userAgent' | 'metadata'> & { occurredAt: Date };
 
+/** What every format's hash covers: the record's facts (stableStringify sorts keys, so spreading keeps the bytes). */
+const facts = (r: Omit<Hashable, 'ip' | 'userAgent' | 'metadata'>) => ({
+  id: r.id,
+  occurredAt: r.occurredAt.toISOString(),
+  service: r.service,
+  action: r.action,
+  outcome: r.outcome,
+  actorId: r.actorId,
+  resourceType: r.resourceType,
+  resourceId: r.resourceId,
+  requestId: r.requestId,
+});
+
+const chained = (prev: string, canonical: string) => createHash('sha256').update(prev).update('\n').update(canonical).digest('hex');
+
 /** Format 1 (records stored before erasure existed): the hash covers the personal fields themselves. */
 export function auditHash(prev: string, r: Hashable): string {
-  const canonical = stableStringify({
-    id: r.id,
-    occurredAt: r.occurredAt.toISOString(),
-    service: r.service,
-    action: r.action,
-    outcome: r.outcome,
-    actorId: r.actorId,
-    resourceType: r.resourceType,
-    resourceId: r.resourceId,
-    requestId: r.requestId,
-    ip: r.ip,
-    userAgent: r.userAgent,
-    metadata: r.metadata ?? null,
-  });
-  return createHash('sha256').update(prev).update('\n').update(canonical).digest('hex');
+  return chained(prev, stableStringify({ ...facts(r), ip: r.ip, userAgent: r.userAgent, metadata: r.metadata ?? null }));
 }
 
 /** The fields of a record that may identify a person, and so may be erased at their request. */
@@ -43,20 +44,7 @@ type HashableV2 = Omit<Hashable, keyof Personal> & { personalDigest: string };
 
 /** Format 2: the hash covers everything but the personal fields, and the commitment to those. */
 export function auditHashV2(prev: string, r: HashableV2): string {
-  const canonical = stableStringify({
-    v: 2,
-    id: r.id,
-    occurredAt: r.occurredAt.toISOString(),
-    service: r.service,
-    action: r.action,
-    outcome: r.outcome,
-    actorId: r.actorId,
-    resourceType: r.resourceType,
-    resourceId: r.resourceId,
-    requestId: r.requestId,
-    personal: r.personalDigest,
-  });
-  return createHash('sha256').update(prev).update('\n').update(canonical).digest('hex');
+  return chained(prev, stableStringify({ v: 2, ...facts(r), personal: r.personalDigest }));
 }
 
 type StoredRow = Hashable & Pick<AuditEventRow, 'hashVersion' | 'personalDigest' | 'personalSalt' | 'erasedAt'>;
