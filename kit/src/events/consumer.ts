@@ -57,7 +57,8 @@ export function startEventConsumer(o: EventConsumerOptions): EventConsumer {
       } catch (err) {
         // Left pending: retried on this consumer's next start or by a claim once idle, never lost.
         r.failed++;
-        o.log.warn({ entryId: entry.id, err: (err as Error).message }, 'event not handled; left pending for a retry');
+        // The error itself, not its message: the logger's serializer strips the values a database error quotes.
+        o.log.warn({ entryId: entry.id, err }, 'event not handled; left pending for a retry');
         continue;
       }
       await o.stream.ack(o.streamName, o.group, [entry.id]);
