@@ -87,12 +87,21 @@ describe('input guards (@requiresScopesToSet)', () => {
   });
 
   it('report a refused input once per request, however many aliases carry it', async () => {
-    const typeDefs = parse(`${directives} input In { flag: Boolean @requiresScopesToSet(scopes: [["product:archive"]]) } type Query { ok: String @public } type Mutation { change(input: In!): String @requiresScopes(scopes: [["product:write"]]) }`);
-    const denied: string[] = [];
-    const schema = applyAccessRules(makeExecutableSchema({ typeDefs, resolvers: { Mutation: { change: () => 'changed' } } }), typeDefs, {}, { onDenied: (_ctx, coordinate) => denied.push(coordinate) });
-    const aliases = Array.from({ length: 25 }, (_, i) => `a${i}: change(input: { flag: true })`).join(' ');
-    const r = await graphql({ schema, source: `mutation { ${aliases} }`, contextValue: { caller: caller(['MANAGER']) } });
-    expect(r.errors).toHaveLength(25);
-    expect(denied).toEqual(['Mutation.change(input.flag)']);
+    const typeDefs = parse(`${directives} input In { flag: Boolean @requiresScopesToSet(scopes: [["product:archive"]]) } type Query { ok: String @public } type Mutation { change(input: In!): String @requiresScopes(scopes: [["product:write"]]) other(input: In!): String @requiresScopes(scopes: [["product:write"]]) }`);
+    // Every shape a request can repeat a refused input in: aliases, inline fragments, named fragments, two fields.
+    const shape = fc.array(fc.record({ field: fc.constantFrom('change', 'other'), via: fc.constantFrom('alias', 'inline', 'named') }), { minLength: 1, maxLength: 30 });
+    await fc.assert(
+      fc.asyncProperty(shape, async (calls) => {
+        const denied: string[] = [];
+        const schema = applyAccessRules(makeExecutableSchema({ typeDefs, resolvers: { Mutation: { change: () => 'changed', other: () => 'changed' } } }), typeDefs, {}, { onDenied: (_ctx, coordinate) => denied.push(coordinate) });
+        const call = (c: (typeof calls)[number], i: number) => `a${i}: ${c.field}(input: { flag: true })`;
+        const selections = calls.map((c, i) => (c.via === 'alias' ? call(c, i) : c.via === 'inline' ? `... on Mutation { ${call(c, i)} }` : `...F${i}`));
+        const fragments = calls.map((c, i) => (c.via === 'named' ? `fragment F${i} on Mutation { ${call(c, i)} }` : '')).join(' ');
+        const r = await graphql({ schema, source: `mutation { ${selections.join(' ')} } ${fragments}`, contextValue: { caller: caller(['MANAGER']) } });
+        expect(r.errors).toHaveLength(calls.length);
+        expect(denied.sort()).toEqual([...new Set(calls.map((c) => `Mutation.${c.field}(input.flag)`))].sort());
+      }),
+      { numRuns: 60 },
+    );
   });
 });
