@@ -24,7 +24,8 @@ const customerOf = (payload: unknown): string => {
 /** A customer's orders (newest first, at most `limit`, with their items) and cart; `capped` says there were more orders. */
 export async function exportCustomer(db: Db, payload: unknown) {
   const customerId = customerOf(payload);
-  const limit = Math.min(Math.max(Number((payload as { limit?: unknown }).limit) || 100, 1), 1000);
+  // A whole number: a fraction would reach the LIMIT parameter and fail there as a database error.
+  const limit = Math.min(Math.max(Math.trunc(Number((payload as { limit?: unknown }).limit)) || 100, 1), 1000);
   const rows = await db.select().from(orders).where(eq(orders.customerId, customerId)).orderBy(desc(orders.createdAt), desc(orders.id)).limit(limit + 1);
   const kept = rows.slice(0, limit);
   const items = kept.length ? await db.select().from(orderItems).where(inArray(orderItems.orderId, kept.map((o) => o.id))).orderBy(asc(orderItems.productName)) : [];

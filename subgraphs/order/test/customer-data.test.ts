@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { eq, sql } from 'drizzle-orm';
 import { loadInternalKeys, type StartedSubgraph } from '@palisade/kit';
-import { postSigned, signedSubgraphRequest, suiteDatabase, testCaller, testConfig } from '@palisade/kit/testing/index';
+import { postSigned, signedSubgraphRequest, suiteDatabase, testCaller, testConfig, testSettings } from '@palisade/kit/testing/index';
 import { auditOutbox, cartLines, orders } from '../db/schema.ts';
 import { startOrderSubgraph } from '../index.ts';
-import { CUSTOMER_ERASE_PATH, ERASED } from '../services/customer-data.ts';
+import { CUSTOMER_ERASE_PATH, CUSTOMER_EXPORT_PATH, ERASED } from '../services/customer-data.ts';
 import { startProductStandIn, type ProductStandIn } from './product-stand-in.ts';
 
 // The order subgraph's part of an account's deletion, asked by the user subgraph over its signed route;
@@ -84,5 +84,23 @@ describe('erasing a customer', () => {
     };
     await signedSubgraphRequest(order.url, 'order', alice, 'mutation($p: ID!) { addToCart(productId: $p, quantity: 1) { subtotal { amount } } }', { p });
     expect(await order.database.db.select().from(cartLines).where(eq(cartLines.customerId, alice.userId!))).toEqual([]);
+  });
+});
+
+describe('the export route', () => {
+  it('answers for any limit the body carries (fraction, string, negative, huge): cut to a whole number in range, never a database error', async () => {
+    const alice = testCaller({ userId: randomUUID() });
+    const p = product.add('1.00', 100);
+    const shippingAddress = { line1: '1 Road', city: 'Town', postalCode: 'AB1 2CD', country: 'GB' };
+    for (let i = 0; i < 2; i++) expect((await signedSubgraphRequest(order.url, 'order', alice, PLACE, { i: { items: [{ productId: p, quantity: 1 }], shippingAddress } })).body.errors).toBeUndefined();
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.double({ noNaN: false }), fc.integer(), fc.string({ maxLength: 8 }), fc.constant(null), fc.boolean(), fc.constant('2.5'), fc.constant(1.5)), async (limit) => {
+        const answer = await asUser(CUSTOMER_EXPORT_PATH, { userId: alice.userId, limit });
+        expect(answer.orders.length).toBeGreaterThanOrEqual(1);
+        expect(answer.orders.length).toBeLessThanOrEqual(2);
+        expect(typeof answer.capped).toBe('boolean');
+      }),
+      { seed: testSettings().propertySeed, numRuns: 40 },
+    );
   });
 });

@@ -19,7 +19,8 @@ const subjectOf = (payload: unknown): string => {
  */
 export async function exportSubject(db: Db, payload: unknown) {
   const id = subjectOf(payload);
-  const limit = Math.min(Math.max(Number((payload as { limit?: unknown }).limit) || 500, 1), 5000);
+  // A whole number: a fraction would reach the LIMIT parameter and fail there as a database error.
+  const limit = Math.min(Math.max(Math.trunc(Number((payload as { limit?: unknown }).limit)) || 500, 1), 5000);
   const rows = await db
     .select({
       id: auditEvents.id,

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { AUDIT_INGEST_PATH, buildAuditRecord, loadInternalKeys, queryRows, type AuditRecord, type IngestReply } from '@palisade/kit';
-import { postSigned, signedSubgraphRequest, suiteDatabase, testCaller, testConfig, waitFor } from '@palisade/kit/testing/index';
+import { postSigned, signedSubgraphRequest, suiteDatabase, testCaller, testConfig, testSettings, waitFor } from '@palisade/kit/testing/index';
 import { startSecuritySubgraph } from '../index.ts';
 import { auditHash } from '../services/audit-chain.ts';
 import { SUBJECT_ERASE_PATH, SUBJECT_EXPORT_PATH } from '../services/audit-erasure.ts';
@@ -188,5 +188,21 @@ describe('erasing a person from the audit trail', () => {
     await behindItsBack(sql`update security.audit_events set ip = '198.51.100.11' where id = ${r.id}`);
     expect(await verify()).toMatchObject({ valid: false, firstBrokenId: r.id });
     await behindItsBack(sql`delete from security.audit_events where id = ${r.id}`);
+  });
+});
+
+describe('the export route', () => {
+  it('answers for any limit the body carries (fraction, string, negative, huge): cut to a whole number in range, never a database error', async () => {
+    const person = randomUUID();
+    await send([about(person), about(person, 'user.profile_updated'), about(person, 'auth.logout')]);
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.double({ noNaN: false }), fc.integer(), fc.string({ maxLength: 8 }), fc.constant(null), fc.boolean(), fc.constant('2.5'), fc.constant(1.5)), async (limit) => {
+        const answer = await postSigned<{ events: unknown[]; capped: boolean }>(await userSigner(), 'security', base + SUBJECT_EXPORT_PATH, { userId: person, limit });
+        expect(answer.events.length).toBeGreaterThanOrEqual(1);
+        expect(answer.events.length).toBeLessThanOrEqual(3);
+        expect(typeof answer.capped).toBe('boolean');
+      }),
+      { seed: testSettings().propertySeed, numRuns: 40 },
+    );
   });
 });
