@@ -52,10 +52,6 @@ export class Notifier {
     await Promise.all(this.consumers.map((c) => c.poll()));
   }
 
-  get running(): boolean {
-    return this.consumers.length > 0;
-  }
-
   stop(): void {
     for (const c of this.consumers) c.stop();
     this.consumers = [];
