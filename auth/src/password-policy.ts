@@ -93,6 +93,17 @@ function isMostlySequence(lower: string): boolean {
   return steps >= 0.75 * (chars.length - 1);
 }
 
+// zxcvbn scores most repeats low, but not all: a short unit with a separator repeated past its length check
+// ("uu uu uu uu uu uu uu uu uu uu uu u") got through. A password that is one unit of up to 8 characters said
+// over and over (the last time cut short) is refused whatever the estimator says.
+function isRepetition(lower: string): boolean {
+  const chars = [...lower];
+  for (let unit = 1; unit <= 8 && unit * 2 <= chars.length; unit++) {
+    if (chars.every((c, i) => c === chars[i % unit])) return true;
+  }
+  return false;
+}
+
 /**
  * Why this password may not be used, as a sentence for its owner; null when it may. Never repeats the
  * password itself.
@@ -107,6 +118,7 @@ export async function passwordProblem(password: string, owner: PasswordOwner = {
   const own = words.find((w) => lower.includes(w));
   if (own) return PRODUCT_WORDS.includes(own) ? 'password must not contain the name of this service' : 'password must not contain your email address or name';
   if (isCommonPassword(password)) return 'password is too common; choose another';
+  if (isRepetition(lower)) return 'password is too easy to guess. Repeated characters like "aaa" or "ab ab ab" are easy to guess. Add more words that are less common.';
   if (isMostlySequence(lower)) return 'password is too easy to guess. Sequences like "abc" or "7890" are easy to guess. Add more words that are less common.';
   const result = (await loadEstimator()).check(password, words);
   if (result.score >= PASSWORD_MIN_SCORE) return null;
